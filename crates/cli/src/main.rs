@@ -1,2 +1,84 @@
-//! placeholder
-fn main() {}
+//! `bidkit`: the command line over Bidkit's crates.
+//!
+//! Flags are parsed here and turned into calls on the library crates; every command
+//! returns an [`output::Output`] that is printed as text, or as JSON with `--json`.
+//! Errors go to stderr with a non-zero exit status.
+
+mod bench;
+mod ca;
+mod context;
+mod demo;
+mod output;
+mod phone;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+use crate::output::Output;
+
+/// Bidkit 投标签章工具 — desktop signing client for e-tendering, and its emulated phone.
+#[derive(Parser, Debug)]
+#[command(name = "bidkit", version, about, propagate_version = true)]
+struct Cli {
+    /// State directory (emulated phones, CA, settings). Defaults to $BIDKIT_HOME, else
+    /// the platform data directory.
+    #[arg(long, global = true, env = "BIDKIT_HOME")]
+    home: Option<PathBuf>,
+
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The emulated phone keystore: enrol, certificates, PIN, grants, records.
+    #[command(subcommand)]
+    Phone(phone::PhoneCommand),
+    /// The emulated certificate authority (a test root).
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
+    /// Benchmarks, each beside a reference measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Run the end-to-end story headless on one machine and print each step.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BIDKIT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let json = cli.json;
+    match run(cli) {
+        Ok(output) => {
+            output.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            output::print_error(&err, json);
+            ExitCode::from(output::exit_code(&err))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Output> {
+    let ctx = Context::new(cli.home)?;
+    match cli.command {
+        Command::Phone(cmd) => phone::run(cmd, &ctx),
+        Command::Ca(cmd) => ca::run(cmd, &ctx),
+        Command::Bench(cmd) => bench::run(cmd, &ctx),
+        Command::Demo(args) => demo::run(args, &ctx),
+    }
+}

@@ -117,7 +117,9 @@ impl AeadKey {
         let nonce = Nonce::<aes_gcm::aead::consts::U12>::from(*nonce);
         let tag = Tag::from(*tag);
         let result = match self {
-            AeadKey::Sm4Gcm(c) => c.decrypt_inout_detached(&nonce, aad, (&mut *buffer).into(), &tag),
+            AeadKey::Sm4Gcm(c) => {
+                c.decrypt_inout_detached(&nonce, aad, (&mut *buffer).into(), &tag)
+            }
             AeadKey::Aes256Gcm(c) => {
                 c.decrypt_inout_detached(&nonce, aad, (&mut *buffer).into(), &tag)
             }

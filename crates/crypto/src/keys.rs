@@ -130,12 +130,13 @@ impl PublicKey {
     pub fn verify_sm2_with_id(&self, id: &str, message: &[u8], signature_der: &[u8]) -> Result<()> {
         match self {
             PublicKey::Sm2(k) => {
-                let with_id = sm2::dsa::VerifyingKey::new(id, sm2::PublicKey::from(k)).map_err(
-                    |_| CryptoError::InvalidPublicKey {
-                        suite: Suite::Gm,
-                        reason: "distinguishing id too long".into(),
-                    },
-                )?;
+                let with_id =
+                    sm2::dsa::VerifyingKey::new(id, sm2::PublicKey::from(k)).map_err(|_| {
+                        CryptoError::InvalidPublicKey {
+                            suite: Suite::Gm,
+                            reason: "distinguishing id too long".into(),
+                        }
+                    })?;
                 verify_sm2(&with_id, message, signature_der)
             }
             PublicKey::P256(_) => Err(CryptoError::SuiteMismatch {
@@ -267,13 +268,15 @@ impl PrivateKey {
         let failed = |_| CryptoError::Encoding(format!("{alg} signing failed"));
         match self {
             PrivateKey::Sm2(k) => {
-                let sig: sm2::dsa::Signature =
-                    k.try_sign_with_rng(&mut SystemRng, message).map_err(failed)?;
+                let sig: sm2::dsa::Signature = k
+                    .try_sign_with_rng(&mut SystemRng, message)
+                    .map_err(failed)?;
                 Ok(sig.to_der().to_vec())
             }
             PrivateKey::P256(k) => {
-                let sig: p256::ecdsa::Signature =
-                    k.try_sign_with_rng(&mut SystemRng, message).map_err(failed)?;
+                let sig: p256::ecdsa::Signature = k
+                    .try_sign_with_rng(&mut SystemRng, message)
+                    .map_err(failed)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
         }

@@ -21,6 +21,7 @@ mod suite;
 pub mod aead;
 pub mod hash;
 pub mod kdf;
+pub mod kex;
 pub mod keys;
 pub mod rng;
 pub mod sign;

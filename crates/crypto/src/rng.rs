@@ -10,7 +10,9 @@ use crate::{CryptoError, Result};
 
 /// Fill `buf` with bytes from the operating system's random source.
 pub fn fill(buf: &mut [u8]) -> Result<()> {
-    SystemRng.try_fill_bytes(buf).map_err(|_| CryptoError::Random)
+    SystemRng
+        .try_fill_bytes(buf)
+        .map_err(|_| CryptoError::Random)
 }
 
 /// `N` fresh random bytes from the operating system.

@@ -41,8 +41,11 @@ pub fn sm2_encrypt<R: TryCryptoRng>(
             actual: key.suite(),
         });
     };
-    let ek = sm2::pke::EncryptingKey::new_with_mode(sm2::PublicKey::from(vk), sm2::pke::Mode::C1C3C2);
-    let failed = |_| CryptoError::Encrypt { what: "SM2 encryption" };
+    let ek =
+        sm2::pke::EncryptingKey::new_with_mode(sm2::PublicKey::from(vk), sm2::pke::Mode::C1C3C2);
+    let failed = |_| CryptoError::Encrypt {
+        what: "SM2 encryption",
+    };
     match encoding {
         Sm2Encoding::Raw => ek.encrypt(rng, plaintext).map_err(failed),
         Sm2Encoding::Der => ek.encrypt_der(rng, plaintext).map_err(failed),
@@ -61,8 +64,11 @@ pub fn sm2_decrypt(
             actual: key.suite(),
         });
     };
-    let dk = sm2::pke::DecryptingKey::new_with_mode(*sk.as_nonzero_scalar(), sm2::pke::Mode::C1C3C2);
-    let failed = |_| CryptoError::Decrypt { what: "SM2 ciphertext" };
+    let dk =
+        sm2::pke::DecryptingKey::new_with_mode(*sk.as_nonzero_scalar(), sm2::pke::Mode::C1C3C2);
+    let failed = |_| CryptoError::Decrypt {
+        what: "SM2 ciphertext",
+    };
     match encoding {
         Sm2Encoding::Raw => dk.decrypt(ciphertext).map_err(failed),
         Sm2Encoding::Der => dk.decrypt_der(ciphertext).map_err(failed),
@@ -90,10 +96,7 @@ pub fn wrap_with_rng<R: TryCryptoRng>(
             };
             let eph_pub = eph.public_key().to_sec1_bytes();
             let recipient_pub = recipient.to_sec1_bytes();
-            let shared = p256::ecdh::diffie_hellman(
-                eph_sk.as_nonzero_scalar(),
-                vk.as_affine(),
-            );
+            let shared = p256::ecdh::diffie_hellman(eph_sk.as_nonzero_scalar(), vk.as_affine());
             let aead = ecies_key(shared.raw_secret_bytes(), &eph_pub, &recipient_pub)?;
             let mut out = eph_pub;
             out.extend(aead.0.seal(&aead.1, b"", secret)?);
@@ -108,11 +111,15 @@ pub fn unwrap(key: &PrivateKey, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         PrivateKey::Sm2(_) => sm2_decrypt(key, wrapped, Sm2Encoding::Der),
         PrivateKey::P256(sk) => {
             if wrapped.len() < P256_POINT_LEN {
-                return Err(CryptoError::Decrypt { what: "ECIES wrapped key" });
+                return Err(CryptoError::Decrypt {
+                    what: "ECIES wrapped key",
+                });
             }
             let (eph_pub, sealed) = wrapped.split_at(P256_POINT_LEN);
-            let eph = p256::PublicKey::from_sec1_bytes(eph_pub)
-                .map_err(|_| CryptoError::Decrypt { what: "ECIES wrapped key" })?;
+            let eph =
+                p256::PublicKey::from_sec1_bytes(eph_pub).map_err(|_| CryptoError::Decrypt {
+                    what: "ECIES wrapped key",
+                })?;
             let shared = p256::ecdh::diffie_hellman(sk.as_nonzero_scalar(), eph.as_affine());
             let recipient_pub = sk.verifying_key().to_sec1_point(false);
             let (aead, nonce) =
@@ -132,7 +139,9 @@ fn ecies_key(
     let hk = Hkdf::<sha2::Sha256>::new(Some(&salt), shared_x);
     let mut okm = Zeroizing::new([0u8; 32 + NONCE_LEN]);
     hk.expand(ECIES_INFO, okm.as_mut())
-        .map_err(|_| CryptoError::Encrypt { what: "ECIES key derivation" })?;
+        .map_err(|_| CryptoError::Encrypt {
+            what: "ECIES key derivation",
+        })?;
     let key = AeadKey::new(AeadAlgorithm::Aes256Gcm, &okm[..32])?;
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(&okm[32..]);

@@ -14,7 +14,10 @@ fn sign_verify_wrap_round_trip_in_both_suites() {
         assert_eq!(&wrap::unwrap(&key, &w).unwrap()[..], b"content key 0123");
         let aead = AeadKey::new(suite.aead(), &vec![7u8; suite.aead().key_len()]).unwrap();
         let ct = aead.seal(&[1; 12], b"aad", b"secret").unwrap();
-        assert_eq!(&aead.open(&[1; 12], b"aad", &ct, "t").unwrap()[..], b"secret");
+        assert_eq!(
+            &aead.open(&[1; 12], b"aad", &ct, "t").unwrap()[..],
+            b"secret"
+        );
         assert!(aead.open(&[1; 12], b"aaD", &ct, "t").is_err());
     }
 }

@@ -1,0 +1,57 @@
+//! Benchmarks behind `bidkit bench`: every figure of ours is measured beside a
+//! reference implementation in the same run, on the same machine, so the ratio means
+//! something even on a noisy or unfamiliar computer.
+//!
+//! * [`crypto()`]: our SM3, SM4-GCM, AES-256-GCM, SM2 and P-256 against `openssl speed`,
+//!   plus the cost of the Argon2id PIN key derivation.
+//!
+//! Timing uses wall-clock time ([`std::time::Instant`]) on our side and
+//! `openssl speed -elapsed` on the reference side, so both divide by the same kind of
+//! clock. Figures are indicative: a busy machine lowers both columns.
+
+mod crypto;
+mod measure;
+pub mod openssl;
+
+pub use crypto::{CryptoOptions, CryptoReport, PinKdfFigure, Row, Target, Unit, crypto};
+
+/// Why a benchmark could not be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// One of our own operations failed while being measured.
+    #[error("the operation under test failed: {0}")]
+    Crypto(#[from] bidkit_crypto::CryptoError),
+    /// The reference program exists but could not be started.
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        /// The program that was started.
+        program: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The reference program ran but reported failure.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    ReferenceFailed {
+        /// The command line that was run.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// The last lines it wrote to stderr.
+        stderr: String,
+    },
+    /// The reference program's output did not contain the expected figures.
+    #[error("cannot read the figures printed by `{command}`: {reason}")]
+    ReferenceOutput {
+        /// The command line that was run.
+        command: String,
+        /// What was missing or malformed.
+        reason: String,
+    },
+    /// An option was out of range (for example a zero duration).
+    #[error("invalid benchmark option: {0}")]
+    InvalidOption(String),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = BenchError> = std::result::Result<T, E>;

@@ -1,0 +1,29 @@
+//! Where state lives: the home directory shared by the CLI and the app.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// Per-invocation context: the resolved home directory.
+#[derive(Debug)]
+pub struct Context {
+    home: PathBuf,
+}
+
+impl Context {
+    /// Resolve the home (flag / `BIDKIT_HOME`, else the platform default) and create it.
+    pub fn new(home: Option<PathBuf>) -> anyhow::Result<Self> {
+        let home = match home {
+            Some(h) => h,
+            None => bidkit_app::default_home()?,
+        };
+        std::fs::create_dir_all(&home)
+            .with_context(|| format!("cannot create the home directory {}", home.display()))?;
+        Ok(Context { home })
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+}

@@ -1,0 +1,58 @@
+//! What a command prints: text for people, JSON for scripts.
+
+use serde::Serialize;
+
+/// The result of a command: the same facts as text and as JSON.
+#[derive(Debug)]
+pub struct Output {
+    /// Human-readable lines (Chinese labels with English where useful).
+    pub text: String,
+    /// Machine-readable value printed with `--json`.
+    pub json: serde_json::Value,
+}
+
+impl Output {
+    /// An output from a serialisable value and its text rendering.
+    pub fn new(text: impl Into<String>, value: &impl Serialize) -> anyhow::Result<Self> {
+        Ok(Output {
+            text: text.into(),
+            json: serde_json::to_value(value)?,
+        })
+    }
+
+    /// Print to stdout, as JSON or text.
+    pub fn print(&self, json: bool) {
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into())
+            );
+        } else if !self.text.is_empty() {
+            println!("{}", self.text.trim_end());
+        }
+    }
+}
+
+/// Print an error to stderr (and a JSON error object to stdout with `--json`).
+pub fn print_error(err: &anyhow::Error, json: bool) {
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    if json {
+        let value = serde_json::json!({ "error": { "code": error_code(err), "message": chain.join(": ") } });
+        println!("{value}");
+    }
+    eprintln!("bidkit: error: {}", chain.join(": "));
+}
+
+/// A stable machine code for an error, for scripts and the app.
+pub fn error_code(err: &anyhow::Error) -> &'static str {
+    if let Some(e) = err.downcast_ref::<bidkit_keystore::KeystoreError>() {
+        return e.code();
+    }
+    "error"
+}
+
+/// Process exit status for an error: 1 for refusals and failed checks, 2 for usage or
+/// unreadable input (commands may map their own).
+pub fn exit_code(_err: &anyhow::Error) -> u8 {
+    1
+}

@@ -1,0 +1,41 @@
+//! The error shape every command returns to the UI.
+
+use serde::Serialize;
+
+/// An error as the UI receives it: a stable machine-readable `code` and a human `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpcError {
+    /// Stable identifier the UI can branch on and translate (e.g. `home_unavailable`).
+    pub code: String,
+    /// What went wrong and where, in plain words.
+    pub message: String,
+}
+
+impl IpcError {
+    /// Makes an error from a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for IpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for IpcError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_code_and_message() {
+        let json = serde_json::to_value(IpcError::new("x", "y")).unwrap();
+        assert_eq!(json, serde_json::json!({"code": "x", "message": "y"}));
+    }
+}
