@@ -59,14 +59,26 @@ function render() {
   if (info) {
     const p = info.phone;
     $("version").textContent = `v${info.version}`;
-    pill.dataset.state = p.enrolled ? "enrolled" : "empty";
-    pill.textContent = t(p.enrolled ? "phone.enrolled" : "phone.not_enrolled");
+    const readable = !p.error;
+    pill.dataset.state = !readable ? "error" : p.enrolled ? "enrolled" : "empty";
+    pill.textContent = t(
+      !readable ? "phone.unreadable_short" : p.enrolled ? "phone.enrolled" : "phone.not_enrolled",
+    );
     $("phone-person").textContent = p.person ?? t("common.none");
     $("phone-organisation").textContent = p.organisation ?? t("common.none");
-    $("phone-certificates").textContent = t("phone.certificates_value", { n: p.certificates });
+    $("phone-certificates").textContent = readable
+      ? t("phone.certificates_value", { n: p.certificates })
+      : t("common.none");
     const pin = $("phone-pin");
-    pin.textContent = t(p.pin_locked ? "phone.pin_locked" : "phone.pin_ok");
-    pin.dataset.state = p.pin_locked ? "locked" : "ok";
+    if (readable) {
+      pin.textContent = t(p.pin_locked ? "phone.pin_locked" : "phone.pin_ok");
+      pin.dataset.state = p.pin_locked ? "locked" : "ok";
+    } else {
+      pin.textContent = t("common.none");
+      delete pin.dataset.state;
+    }
+    $("home-path").textContent = info.home ?? "";
+    $("home-line").hidden = !info.home;
   } else if (state.error) {
     pill.dataset.state = "error";
     pill.textContent = t("error.prefix");
@@ -76,10 +88,15 @@ function render() {
   }
 
   const box = $("error");
+  const phoneError = info?.phone?.error;
   if (state.error) {
     const { code, message } = state.error;
     const known = state.messages[`error.${code}`];
     box.textContent = `${t("error.prefix")}: ${known ?? message} (${code})`;
+    box.hidden = false;
+  } else if (phoneError) {
+    // The phone could not be read; the rest of the screen still renders.
+    box.textContent = `${t("phone.unreadable")}: ${phoneError}`;
     box.hidden = false;
   } else {
     box.hidden = true;

@@ -5,7 +5,7 @@ use serde::Serialize;
 /// An error as the UI receives it: a stable machine-readable `code` and a human `message`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IpcError {
-    /// Stable identifier the UI can branch on and translate (e.g. `home_unavailable`).
+    /// Stable identifier the UI can branch on and translate (e.g. `no_home`).
     pub code: String,
     /// What went wrong and where, in plain words.
     pub message: String,
@@ -18,6 +18,12 @@ impl IpcError {
             code: code.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<bidkit_app::AppError> for IpcError {
+    fn from(err: bidkit_app::AppError) -> Self {
+        Self::new(err.code(), err.to_string())
     }
 }
 
@@ -37,5 +43,12 @@ mod tests {
     fn serialises_as_code_and_message() {
         let json = serde_json::to_value(IpcError::new("x", "y")).unwrap();
         assert_eq!(json, serde_json::json!({"code": "x", "message": "y"}));
+    }
+
+    #[test]
+    fn app_errors_keep_their_code() {
+        let err = IpcError::from(bidkit_app::AppError::NoHome);
+        assert_eq!(err.code, "no_home");
+        assert!(err.message.contains("BIDKIT_HOME"), "{}", err.message);
     }
 }

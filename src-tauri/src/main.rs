@@ -29,14 +29,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .setup(|app| {
-            let home = home::resolve(std::env::var_os(home::HOME_ENV), || {
-                app.path().data_dir().map_err(|err| err.to_string())
-            });
-            if let Ok(dir) = &home {
-                // Best effort: a missing home simply reads as "not enrolled".
-                let _ = std::fs::create_dir_all(dir);
-            }
-            app.manage(home::Home(home));
+            app.manage(home::Home::resolve());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![commands::app_info])

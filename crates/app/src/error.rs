@@ -1,3 +1,8 @@
+use std::time::Duration;
+
+use bidkit_protocol::message::RefuseReason;
+use bidkit_relay::ClientError;
+
 /// What went wrong in a use case.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -36,10 +41,176 @@ pub enum AppError {
         /// What was expected and what happened.
         detail: String,
     },
+    /// Talking through the relay failed: the relay refused (a stale or expired QR
+    /// code, a second phone …), could not be reached, the other side went silent or
+    /// cancelled, or the protocol refused a message. The code is the relay's or the
+    /// protocol's (`qr-stale`, `already-joined`, `phone-timeout`, `bad-mac` …).
+    #[error("{0}")]
+    Relay(ClientError),
+    /// The relay server could not start or stopped with an error.
+    #[error(transparent)]
+    RelayServer(#[from] bidkit_relay::RelayError),
+    /// The protocol refused something (a malformed QR code …).
+    #[error(transparent)]
+    Protocol(#[from] bidkit_protocol::ProtocolError),
+    /// No phone joined before the QR code's join window closed.
+    #[error("no phone joined within {} s; the QR code has expired{}", .waited.as_secs(), rejected_note(.rejected))]
+    NoPhone {
+        /// How long the tool waited.
+        waited: Duration,
+        /// The codes of the joins the relay turned away meanwhile (`qr-stale` …).
+        rejected: Vec<String>,
+    },
+    /// The phone declined the request (the holder refused, a wrong PIN, a code that
+    /// did not match …). Nothing was signed or decrypted.
+    #[error("the phone refused ({}): {message}", .reason.code())]
+    Refused {
+        /// Why, as the phone reported it.
+        reason: RefuseReason,
+        /// The phone's message.
+        message: String,
+    },
+    /// The verification code the phone shows is not the one the tool shows: the phone
+    /// is talking to another tool (or a man in the middle). Nothing was signed.
+    #[error(
+        "the verification code on the phone ({phone}) differs from the code on the tool's screen ({expected}): \
+         this phone is not talking to that tool; refused, nothing was signed"
+    )]
+    CodeMismatch {
+        /// The phone's code.
+        phone: String,
+        /// The code read off the tool's screen.
+        expected: String,
+    },
+    /// The tool did not accept the phone's answer (its reason is in the message).
+    #[error("the tool rejected the answer ({code}): {message}")]
+    ToolRejected {
+        /// The tool's machine code.
+        code: String,
+        /// The tool's message.
+        message: String,
+    },
+    /// The phone's login proof does not hold (signature, certificate purpose …).
+    #[error("the phone's login proof is not valid: {reason}")]
+    LoginInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// There is no trust root to check the phone's certificate against.
+    #[error(
+        "no trusted root for {suite} certificates: {path} holds no emulated CA (enrol a phone in this home first, or pass --trust ROOT.pem)"
+    )]
+    NoTrustRoot {
+        /// Where the emulated CA was looked for.
+        path: std::path::PathBuf,
+        /// The suite.
+        suite: bidkit_crypto::Suite,
+    },
+    /// A QR image could not be read or written.
+    #[error("{what}: {reason}")]
+    QrImage {
+        /// The image (file name or "QR text").
+        what: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An option was out of range or contradictory.
+    #[error("invalid {option}: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
 }
 
+fn rejected_note(rejected: &[String]) -> String {
+    match rejected {
+        [] => String::new(),
+        [one] => format!(
+            " (the relay turned away one phone meanwhile: {one}{})",
+            rejection_hint(one)
+        ),
+        many => format!(
+            " (the relay turned away {} phones meanwhile; last: {}{})",
+            many.len(),
+            many[many.len() - 1],
+            rejection_hint(&many[many.len() - 1])
+        ),
+    }
+}
+
+/// What a join refusal code means, for people.
+pub(crate) fn rejection_hint(code: &str) -> &'static str {
+    match code {
+        "qr-stale" => ", a stale QR code: a forwarded or photographed screen",
+        "qr-expired" => ", an expired QR code",
+        "qr-bad-mac" => ", an altered or forged QR code",
+        "already-joined" => ", a second phone",
+        _ => "",
+    }
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Refused { reason, message } => AppError::Refused { reason, message },
+            ClientError::Protocol(p) => AppError::Protocol(p),
+            other => AppError::Relay(other),
+        }
+    }
+}
+
+/// Every code the relay and its clients use, so [`AppError::code`] stays `'static`.
+const RELAY_CODES: &[&str] = &[
+    "unknown-session",
+    "session-exists",
+    "already-joined",
+    "session-closed",
+    "session-expired",
+    "not-joined",
+    "unauthorized",
+    "forbidden",
+    "qr-malformed",
+    "qr-stale",
+    "qr-expired",
+    "qr-bad-mac",
+    "version-mismatch",
+    "unknown-purpose",
+    "unknown-suite",
+    "wrong-session",
+    "replay",
+    "out-of-order",
+    "wrong-direction",
+    "bad-mac",
+    "swapped-key",
+    "oversized",
+    "malformed-frame",
+    "malformed-message",
+    "unexpected-message",
+    "crypto",
+    "message-too-large",
+    "queue-full",
+    "rate-limited",
+    "too-many-sessions",
+    "bad-request",
+    "store-unavailable",
+    "relay-unreachable",
+    "no-phone",
+    "phone-timeout",
+    "tool-timeout",
+    "refused",
+    "join-rejected",
+    "cancelled",
+    "session-done",
+    "remote-error",
+    "transport",
+];
+
 impl AppError {
-    /// A stable machine code for the UI and scripts.
+    /// A stable machine code for the UI and scripts. Relay and protocol errors keep
+    /// their own codes (`qr-stale`, `phone-timeout` …); a refusal has the phone's
+    /// reason (`user-refused`, `wrong-pin`, `code-mismatch` …).
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NoHome => "no_home",
@@ -50,6 +221,62 @@ impl AppError {
             AppError::Signer(_) => "signer",
             AppError::Io { .. } => "io",
             AppError::Demo { .. } => "demo",
+            AppError::Relay(e) => {
+                let code = e.code();
+                RELAY_CODES
+                    .iter()
+                    .find(|c| **c == code)
+                    .copied()
+                    .unwrap_or("relay-error")
+            }
+            AppError::RelayServer(e) => e.code(),
+            AppError::Protocol(e) => e.code(),
+            AppError::NoPhone { .. } => "no-phone",
+            AppError::Refused { reason, .. } => reason.code(),
+            AppError::CodeMismatch { .. } => "code-mismatch",
+            AppError::ToolRejected { .. } => "tool-rejected",
+            AppError::LoginInvalid { .. } => "login-invalid",
+            AppError::NoTrustRoot { .. } => "no-trust-root",
+            AppError::QrImage { .. } => "qr-unreadable",
+            AppError::InvalidOption { .. } => "invalid-option",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_codes_pass_through_and_refusals_carry_the_reason() {
+        let e = AppError::from(ClientError::Relay {
+            status: 410,
+            code: "qr-stale".into(),
+            message: "stale".into(),
+        });
+        assert_eq!(e.code(), "qr-stale");
+        let e = AppError::from(ClientError::Relay {
+            status: 500,
+            code: "something-new".into(),
+            message: String::new(),
+        });
+        assert_eq!(e.code(), "relay-error");
+        let e = AppError::from(ClientError::Refused {
+            reason: RefuseReason::WrongPin,
+            message: "wrong PIN".into(),
+        });
+        assert_eq!(e.code(), "wrong-pin");
+        assert_eq!(
+            AppError::from(ClientError::PhoneNeverAnswered {
+                waited: Duration::from_secs(3)
+            })
+            .code(),
+            "phone-timeout"
+        );
+        let e = AppError::NoPhone {
+            waited: Duration::from_secs(5),
+            rejected: vec!["qr-stale".into()],
+        };
+        assert!(e.to_string().contains("forwarded"), "{e}");
     }
 }

@@ -3,12 +3,25 @@
 //! Each use case takes plain parameters and returns a serialisable report; the CLI
 //! prints it, the Tauri layer hands it to the UI. Nothing here parses flags, draws
 //! UI or knows about Tauri.
+//!
+//! * [`login`]: log in by scan, tool side (embedded or remote relay, rotating QR code,
+//!   verification code, certificate chain and session-bound signature checked);
+//! * [`scan`]: the emulated phone scans a QR code and answers any request with the
+//!   keystore (login, sign, encryption certificate, unwrap, approvals);
+//! * [`qr`]: QR codes as PNG, SVG and terminal text, and read back from a PNG;
+//! * [`demo`], [`info`]: the headless story and the first screen.
+//!
+//! Use cases that talk through the relay are `async` (tokio); keystore work runs on
+//! blocking threads.
 
 mod error;
 mod home;
 
 pub mod demo;
 pub mod info;
+pub mod login;
+pub mod qr;
+pub mod scan;
 
 pub use error::AppError;
 pub use home::default_home;

@@ -4,6 +4,9 @@
 //!
 //! * [`crypto()`]: our SM3, SM4-GCM, AES-256-GCM, SM2 and P-256 against `openssl speed`,
 //!   plus the cost of the Argon2id PIN key derivation.
+//! * [`relay()`]: thousands of concurrent tool/phone sessions through relay nodes on
+//!   loopback (one node in memory, or several sharing one Redis): hop latency
+//!   percentiles and each node's peak memory, against the targets.
 //!
 //! Timing uses wall-clock time ([`std::time::Instant`]) on our side and
 //! `openssl speed -elapsed` on the reference side, so both divide by the same kind of
@@ -12,8 +15,10 @@
 mod crypto;
 mod measure;
 pub mod openssl;
+pub mod relay;
 
 pub use crypto::{CryptoOptions, CryptoReport, PinKdfFigure, Row, Target, Unit, crypto};
+pub use relay::{RelayOptions, RelayReport, relay};
 
 /// Why a benchmark could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,9 @@ pub enum BenchError {
     /// An option was out of range (for example a zero duration).
     #[error("invalid benchmark option: {0}")]
     InvalidOption(String),
+    /// What the benchmark needs could not be set up (a relay node, Redis …).
+    #[error("cannot set up the benchmark: {0}")]
+    Setup(String),
 }
 
 /// Result type of this crate.

@@ -15,6 +15,45 @@ pub enum BenchCommand {
     /// SM3, SM4-GCM, AES-256-GCM, SM2 and P-256 against `openssl speed`, and the cost of
     /// the PIN key derivation. Build with `--release` for meaningful figures.
     Crypto(CryptoArgs),
+    /// N concurrent sessions through relay nodes on loopback (each opened, joined and
+    /// held, then one request/response round trip): hop latency p50/p99 and each
+    /// node's peak memory. Nodes run as `bidkit relay serve` child processes; with
+    /// --nodes 3 they share one Redis. Build with `--release`.
+    Relay(RelayArgs),
+}
+
+/// Options of `bidkit bench relay`.
+#[derive(clap::Args, Debug)]
+pub struct RelayArgs {
+    /// Sessions opened and held at once.
+    #[arg(long, value_name = "N", default_value_t = bidkit_bench::relay::TARGET_SESSIONS)]
+    pub sessions: usize,
+    /// Relay nodes; more than one share one Redis.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nodes: usize,
+    /// The Redis to use (default with several nodes: a redis-server started on a free
+    /// loopback port for the run).
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// Round trips started per second once every session is open.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 1000.0)]
+    pub rate: f64,
+    /// Sessions being opened at the same time.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub open_concurrency: usize,
+    /// Algorithm suite of the sessions.
+    #[arg(long, default_value = "gm")]
+    pub suite: bidkit_crypto::Suite,
+    /// Run the relay in this process instead of child processes (memory figures then
+    /// include the clients).
+    #[arg(long)]
+    pub in_process: bool,
+    /// The redis-server program.
+    #[arg(long, value_name = "PATH", default_value = "redis-server")]
+    pub redis_server: PathBuf,
+    /// The nodes' `--poll-interval-ms` (their store re-read without a wake-up).
+    #[arg(long, value_name = "MS")]
+    pub poll_interval_ms: Option<u64>,
 }
 
 /// Options of `bidkit bench crypto`.
@@ -46,7 +85,35 @@ pub struct CryptoArgs {
 pub fn run(cmd: BenchCommand, _ctx: &Context) -> anyhow::Result<Output> {
     match cmd {
         BenchCommand::Crypto(args) => crypto(args),
+        BenchCommand::Relay(args) => relay(args),
     }
+}
+
+fn relay(args: RelayArgs) -> anyhow::Result<Output> {
+    let program = if args.in_process {
+        None
+    } else {
+        Some(std::env::current_exe().context("cannot find this program to start relay nodes")?)
+    };
+    let mut options = bidkit_bench::RelayOptions::standard(program);
+    options.sessions = args.sessions;
+    options.nodes = args.nodes;
+    options.redis_url = args.redis;
+    options.rate = args.rate;
+    options.open_concurrency = args.open_concurrency;
+    options.suite = args.suite;
+    options.redis_server = args.redis_server;
+    options.poll_interval = args.poll_interval_ms.map(Duration::from_millis);
+    let report = bidkit_bench::relay(&options).context("the relay benchmark failed")?;
+    if report.failures > 0 {
+        bail!(
+            "{} of {} sessions failed (first: {})\n{report}",
+            report.failures,
+            report.sessions,
+            report.first_failure.as_deref().unwrap_or("?")
+        );
+    }
+    Output::new(report.to_string(), &report)
 }
 
 fn crypto(args: CryptoArgs) -> anyhow::Result<Output> {
@@ -84,8 +151,9 @@ mod tests {
     fn parse(args: &[&str]) -> Result<CryptoArgs, clap::Error> {
         let mut argv = vec!["bench"];
         argv.extend_from_slice(args);
-        Wrapper::try_parse_from(argv).map(|w| match w.cmd {
-            BenchCommand::Crypto(a) => a,
+        Wrapper::try_parse_from(argv).and_then(|w| match w.cmd {
+            BenchCommand::Crypto(a) => Ok(a),
+            BenchCommand::Relay(_) => Err(clap::Error::new(clap::error::ErrorKind::InvalidValue)),
         })
     }
 

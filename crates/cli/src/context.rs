@@ -27,3 +27,14 @@ impl Context {
         &self.home
     }
 }
+
+/// Run an async use case on a small multi-threaded runtime (the machine may have only
+/// two cores; the keystore's blocking work gets its own threads).
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(future))
+}

@@ -8,8 +8,10 @@ mod bench;
 mod ca;
 mod context;
 mod demo;
+mod login;
 mod output;
 mod phone;
+mod relay;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,12 +40,19 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The emulated phone keystore: enrol, certificates, PIN, grants, records.
+    /// Log in by scan (扫码登录): show a rotating QR code, wait for the phone, print
+    /// the verified identity (person, organisation, certificate serial, code).
+    Login(login::LoginArgs),
+    /// The emulated phone keystore: enrol, certificates, PIN, grants, records, and
+    /// `scan` (the phone side of every QR flow).
     #[command(subcommand)]
     Phone(phone::PhoneCommand),
     /// The emulated certificate authority (a test root).
     #[command(subcommand)]
     Ca(ca::CaCommand),
+    /// The relay between the tool and the phone: `serve` runs a standalone node.
+    #[command(subcommand)]
+    Relay(relay::RelayCommand),
     /// Benchmarks, each beside a reference measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -76,7 +85,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Output> {
     let ctx = Context::new(cli.home)?;
     match cli.command {
+        Command::Login(args) => login::run(args, &ctx),
         Command::Phone(cmd) => phone::run(cmd, &ctx),
+        Command::Relay(cmd) => relay::run(cmd, &ctx, cli.json),
         Command::Ca(cmd) => ca::run(cmd, &ctx),
         Command::Bench(cmd) => bench::run(cmd, &ctx),
         Command::Demo(args) => demo::run(args, &ctx),

@@ -20,16 +20,22 @@ impl Output {
         })
     }
 
-    /// Print to stdout, as JSON or text.
+    /// Print to stdout, as JSON or text. A closed stdout (a reader that went away) is
+    /// not worth a panic: the command's work is done.
     pub fn print(&self, json: bool) {
-        if json {
-            println!(
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into())
-            );
+            )
         } else if !self.text.is_empty() {
-            println!("{}", self.text.trim_end());
-        }
+            writeln!(out, "{}", self.text.trim_end())
+        } else {
+            Ok(())
+        };
     }
 }
 
@@ -46,6 +52,12 @@ pub fn print_error(err: &anyhow::Error, json: bool) {
 /// A stable machine code for an error, for scripts and the app.
 pub fn error_code(err: &anyhow::Error) -> &'static str {
     if let Some(e) = err.downcast_ref::<bidkit_keystore::KeystoreError>() {
+        return e.code();
+    }
+    if let Some(e) = err.downcast_ref::<bidkit_app::AppError>() {
+        return e.code();
+    }
+    if let Some(e) = err.downcast_ref::<bidkit_protocol::ProtocolError>() {
         return e.code();
     }
     "error"

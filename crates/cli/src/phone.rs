@@ -1,6 +1,7 @@
 //! `bidkit phone …`: drive the emulated phone (and the emulated CA platform behind it)
 //! from the command line — enrol, organisations and members, certificates, PIN, seals,
-//! grants, usage records, scripted outcomes, and signing as a QA aid.
+//! grants, usage records, scripted outcomes, scanning QR codes (`scan`: the phone side
+//! of every relay flow), and signing as a QA aid.
 //!
 //! Every command acts on one phone, `--phone NAME` (default `phone`, or
 //! `$BIDKIT_PHONE`), in the home directory. PINs come from `--pin` / `--new-pin` or
@@ -14,6 +15,7 @@ mod commands;
 mod fsio;
 mod input;
 mod render;
+mod scan;
 
 use std::path::PathBuf;
 
@@ -290,6 +292,42 @@ pub enum PhoneCommand {
         /// The certificate's PIN.
         #[arg(long, env = "BIDKIT_PIN", hide_env_values = true)]
         pin: String,
+        #[command(flatten)]
+        opts: PhoneOpts,
+    },
+    /// Scan a QR code as the phone's camera would (a PNG image of it, a text file, or
+    /// the text `BK1:…`): join the session, show the verification code and the
+    /// request, then approve (with the PIN) or refuse, and print what was done.
+    /// Without --approve or --refuse the phone's scripted outcomes decide (approve
+    /// when none is queued; `timeout` stays silent until the tool gives up).
+    Scan {
+        /// The QR code: a PNG file, a text file, or the text itself.
+        #[arg(value_name = "QR.png|QR-TEXT")]
+        qr: String,
+        /// Certificate to use: a serial, `#ID`, `person`, or an organisation's unified
+        /// social credit code. Default: the person certificate of the session's suite
+        /// (for a seal of an organisation, that organisation's certificate).
+        #[arg(long = "cert", value_name = "CERT")]
+        cert: Option<String>,
+        /// The certificate's PIN (needed to approve).
+        #[arg(long, env = "BIDKIT_PIN", hide_env_values = true)]
+        pin: Option<String>,
+        /// Approve (a queued scripted outcome still applies).
+        #[arg(long, conflicts_with = "refuse")]
+        approve: bool,
+        /// Refuse, before any PIN.
+        #[arg(long)]
+        refuse: bool,
+        /// Refuse unless the phone's verification code is CODE, the one the tool shows;
+        /// `-` reads it from stdin once the phone has joined.
+        #[arg(long, value_name = "CODE")]
+        expect_code: Option<String>,
+        /// Seal to apply to a sign request (default: the one the request names).
+        #[arg(long, value_name = "ID")]
+        seal: Option<i64>,
+        /// Seconds to wait for the tool (its accept, request and final word).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        wait: u64,
         #[command(flatten)]
         opts: PhoneOpts,
     },
@@ -583,6 +621,30 @@ pub fn run(cmd: PhoneCommand, ctx: &Context) -> anyhow::Result<Output> {
             pin,
             opts,
         } => unwrap(ctx, &opts, &file, &cert, &pin),
+        PhoneCommand::Scan {
+            qr,
+            cert,
+            pin,
+            approve,
+            refuse,
+            expect_code,
+            seal,
+            wait,
+            opts,
+        } => scan::scan(
+            ctx,
+            &opts,
+            scan::ScanArgs {
+                qr,
+                cert,
+                pin,
+                approve,
+                refuse,
+                expect_code,
+                seal,
+                wait,
+            },
+        ),
         PhoneCommand::Status { opts } => status(ctx, &opts),
         PhoneCommand::List { opts } => list(ctx, &opts),
     }

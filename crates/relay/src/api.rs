@@ -106,6 +106,17 @@ pub struct Status {
     pub join_deadline: Timestamp,
     /// When the session ends regardless.
     pub expires_at: Timestamp,
+    /// How many phones the relay turned away at the join (stale or forged QR frames,
+    /// a second phone): the tool shows it, since the refused phone cannot tell it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected_joins: u32,
+    /// The error code of the last join turned away (`qr-stale`, `already-joined` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rejected_join: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Answer to a posted message.

@@ -240,20 +240,56 @@ async fn read_body(
     body: Body,
     limit: usize,
 ) -> Result<bytes::Bytes, RelayError> {
-    if let Some(len) = headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = declared
         && len > limit
     {
+        // Read and drop the body before answering: a server that answers and closes
+        // while the client is still sending makes the client's TCP stack see a reset,
+        // and the client reports a broken connection instead of our 413.
+        drain(body, len).await;
         return Err(RelayError::MessageTooLarge { len, max: limit });
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| RelayError::MessageTooLarge {
-            len: limit + 1,
-            max: limit,
-        })
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| RelayError::BadRequest(format!("request body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            let len = buf.len() + chunk.len();
+            drop(buf);
+            drain_stream(stream, len).await;
+            return Err(RelayError::MessageTooLarge { len, max: limit });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The most an oversized body is read (and dropped) before the refusal is sent; past
+/// this, or after [`DRAIN_TIME`], the connection is simply closed.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+/// How long an oversized body is read before the refusal is sent anyway.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+async fn drain(body: Body, declared: usize) {
+    if declared <= DRAIN_LIMIT {
+        drain_stream(body.into_data_stream(), 0).await;
+    }
+}
+
+async fn drain_stream(mut stream: axum::body::BodyDataStream, mut seen: usize) {
+    let reading = async {
+        while seen <= DRAIN_LIMIT {
+            match stream.next().await {
+                Some(Ok(chunk)) => seen += chunk.len(),
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
 impl<S: Store> Shared<S> {
@@ -330,6 +366,8 @@ async fn create<S: Store>(
         cancel_code: None,
         created_at: now,
         expires_at: now.plus(st.config.session_ttl),
+        rejected_joins: 0,
+        last_rejected_join: None,
     };
     let status = record.status(now);
     st.store.create(record, now).await?;
@@ -364,23 +402,45 @@ async fn join<S: Store>(
         .ok_or(RelayError::UnknownSession)?;
     match record.state_at(now) {
         SessionState::Waiting => {}
-        SessionState::Joined => return Err(RelayError::AlreadyJoined.into()),
+        SessionState::Joined => {
+            return Err(rejected_join(&st, &id, RelayError::AlreadyJoined, now).await);
+        }
         SessionState::Expired => return Err(RelayError::SessionExpired.into()),
         state => return Err(RelayError::SessionClosed { state }.into()),
     }
-    record
-        .verifier
-        .verify(&id, hello.step, &hello.mac, now)
-        .map_err(RelayError::Join)?;
+    if let Err(e) = record.verifier.verify(&id, hello.step, &hello.mac, now) {
+        return Err(rejected_join(&st, &id, RelayError::Join(e), now).await);
+    }
     let token = new_token()?;
-    let record = st
+    let record = match st
         .store
         .join(&id, token_hash(&token), bytes.to_vec(), now)
-        .await?;
+        .await
+    {
+        Ok(record) => record,
+        Err(crate::store::StoreError::AlreadyJoined) => {
+            return Err(rejected_join(&st, &id, RelayError::AlreadyJoined, now).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(axum::Json(Joined {
         phone_token: token,
         status: record.status(now),
     }))
+}
+
+/// Tell the session's tool that a phone was turned away (its screen says so; the
+/// refused phone cannot), then answer the phone with `err`.
+async fn rejected_join<S: Store>(
+    st: &Shared<S>,
+    id: &SessionId,
+    err: RelayError,
+    now: Timestamp,
+) -> ApiError {
+    if let Err(e) = st.store.note_rejected_join(id, err.code(), now).await {
+        tracing::debug!(error = %e, "relay: could not note a refused join");
+    }
+    ApiError(err)
 }
 
 async fn status<S: Store>(
@@ -475,6 +535,9 @@ async fn poll_messages<S: Store>(
     }
 }
 
+/// Initial WebSocket buffer size on the relay.
+const WS_BUFFER: usize = 4 * 1024;
+
 #[derive(Deserialize)]
 struct WsQuery {
     #[serde(default)]
@@ -493,7 +556,12 @@ async fn websocket<S: Store>(
     let id = parse_sid(&sid)?;
     let (_, role) = st.authorize(&id, &headers).await?;
     let max = st.config.max_message_bytes;
+    // Small initial buffers (they grow for a large record): with the defaults
+    // (128 KiB read buffer, allocated up front) ten thousand waiting sockets would
+    // take more than a gigabyte.
     Ok(ws
+        .read_buffer_size(WS_BUFFER)
+        .write_buffer_size(WS_BUFFER)
         .max_message_size(max + 64)
         .max_frame_size(max + 64)
         .on_upgrade(move |socket| ws_session(socket, st, id, role, q.after)))

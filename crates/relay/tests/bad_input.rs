@@ -65,6 +65,20 @@ async fn a_stale_forwarded_qr_is_refused_and_the_current_one_still_works() {
         .await
         .unwrap();
     let screenshot = tool.qr_text(clock.now()).unwrap();
+    let qr = tool.qr_source();
+    // The tool waits, and is told about every phone turned away, and why.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let waiting = tokio::spawn({
+        let seen = seen.clone();
+        async move {
+            tool.wait_for_phone_observed(&mut |s| {
+                if let Some(code) = &s.last_rejected_join {
+                    seen.lock().unwrap().push((s.rejected_joins, code.clone()));
+                }
+            })
+            .await
+        }
+    });
     clock.advance(Duration::from_secs(9));
     // The forwarded screenshot is four steps old: stale.
     let err = PhoneScan::new(&screenshot, cc.clone())
@@ -73,8 +87,18 @@ async fn a_stale_forwarded_qr_is_refused_and_the_current_one_still_works() {
         .await
         .unwrap_err();
     assert_eq!(relay_code(&err), "qr-stale");
+    for _ in 0..200 {
+        if !seen.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        seen.lock().unwrap().first(),
+        Some(&(1, "qr-stale".to_owned()))
+    );
     // The code on the screen now works.
-    let current = tool.qr_text(clock.now()).unwrap();
+    let current = qr.text(clock.now()).unwrap();
     let phone = tokio::spawn({
         let cc = cc.clone();
         async move {
@@ -85,7 +109,7 @@ async fn a_stale_forwarded_qr_is_refused_and_the_current_one_still_works() {
                 .map(|c| c.verification_code())
         }
     });
-    let conn = tool.wait_for_phone().await.unwrap();
+    let conn = waiting.await.unwrap().unwrap();
     assert_eq!(phone.await.unwrap().unwrap(), conn.verification_code());
 }
 
@@ -140,6 +164,10 @@ async fn a_second_phone_is_refused() {
     let err = PhoneScan::new(&qr, cc).unwrap().join().await.unwrap_err();
     assert_eq!(relay_code(&err), "already-joined");
     assert!(matches!(err, ClientError::Relay { status: 409, .. }));
+    // Both sides can see that a second phone was turned away.
+    let status = _tool_conn.status().await.unwrap();
+    assert_eq!(status.rejected_joins, 1);
+    assert_eq!(status.last_rejected_join.as_deref(), Some("already-joined"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

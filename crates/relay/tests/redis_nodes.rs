@@ -35,6 +35,14 @@ async fn node_on(redis: &RedisServer, port: u16) -> EmbeddedRelay {
     panic!("could not rebind port {port}: {last_err:?}");
 }
 
+/// The same QR frame with the relay address of `node` (a phone reaching the service
+/// through another node).
+fn conn_qr_for(node: &EmbeddedRelay, qr: &str) -> String {
+    let mut payload = bidkit_protocol::qr::QrPayload::parse(qr).unwrap();
+    payload.relay = node.relay_address();
+    payload.to_text()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_on_node_a_and_phone_on_node_b() {
     let Some(redis) = RedisServer::start().await else {
@@ -58,6 +66,7 @@ async fn tool_on_node_a_and_phone_on_node_b() {
         .await
         .unwrap();
         let qr = tool.qr_text(Timestamp::now()).unwrap();
+        let qr_copy = qr.clone();
         let phone = tokio::spawn(async move {
             let scan = PhoneScan::new(&qr, client_config(transport)).unwrap();
             let mut conn = scan.join().await.unwrap();
@@ -68,6 +77,20 @@ async fn tool_on_node_a_and_phone_on_node_b() {
             conn.verification_code()
         });
         let mut conn = tool.wait_for_phone().await.unwrap();
+        // A second phone scanning the same code on node A is turned away, and the
+        // tool (on node A too, the store is shared) sees that it was.
+        let second = PhoneScan::new(
+            &conn_qr_for(&a, &qr_copy),
+            client_config(Transport::LongPoll),
+        )
+        .unwrap()
+        .join()
+        .await
+        .unwrap_err();
+        assert_eq!(second.code(), "already-joined");
+        let status = conn.status().await.unwrap();
+        assert_eq!(status.rejected_joins, 1);
+        assert_eq!(status.last_rejected_join.as_deref(), Some("already-joined"));
         let (request, _) = sign_request(suite, 3);
         let Message::SignResponse(resp) = conn.request(&request).await.unwrap() else {
             panic!("expected a sign response")

@@ -97,6 +97,10 @@ pub struct ClientConfig {
     pub retry_for: Duration,
     /// How long one long poll waits at the relay.
     pub long_poll_wait: Duration,
+    /// An HTTP client to share between sessions (its connection pool and limits),
+    /// e.g. for a process that runs thousands of sessions; `None` builds one per
+    /// session with `connect_timeout`.
+    pub http_client: Option<reqwest::Client>,
 }
 
 impl Default for ClientConfig {
@@ -111,6 +115,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             retry_for: Duration::from_secs(15),
             long_poll_wait: Duration::from_secs(20),
+            http_client: None,
         }
     }
 }
@@ -253,12 +258,23 @@ impl ToolSession {
     /// Wait until a phone joins (or the join window closes: [`ClientError::NoPhone`]),
     /// check its hello and send the accept. A hello that fails (stale frame, swapped
     /// key …) cancels the session with the error's code, so the phone learns why.
-    pub async fn wait_for_phone(mut self) -> Result<ToolConnection, ClientError> {
+    pub async fn wait_for_phone(self) -> Result<ToolConnection, ClientError> {
+        self.wait_for_phone_observed(&mut |_| {}).await
+    }
+
+    /// [`ToolSession::wait_for_phone`], calling `on_status` with every new status the
+    /// relay reports while waiting — for example a phone turned away at the join
+    /// ([`Status::rejected_joins`], [`Status::last_rejected_join`]: a stale or forged
+    /// QR code, a second phone), which the tool's screen should mention.
+    pub async fn wait_for_phone_observed(
+        mut self,
+        on_status: &mut (dyn FnMut(&Status) + Send),
+    ) -> Result<ToolConnection, ClientError> {
         let config = self.mailbox.http.config().clone();
         let left = self.status.join_deadline.since(now(&config));
         // A little slack past the deadline so the relay's own "expired" arrives first.
         let deadline = Instant::now() + left + Duration::from_secs(2);
-        let hello = match self.mailbox.next(deadline).await? {
+        let hello = match self.mailbox.next_observed(deadline, on_status).await? {
             Some(Inbound::Record(hello)) => hello,
             Some(Inbound::Closed(status)) => {
                 return Err(closed_error(&status, Role::Tool, Phase::WaitingForJoin));
@@ -450,6 +466,11 @@ impl ToolConnection {
     /// The relay's view of the session.
     pub async fn status(&self) -> Result<Status, ClientError> {
         self.mailbox.status().await
+    }
+
+    /// The last status the relay pushed or returned while receiving (no request).
+    pub fn last_status(&self) -> Option<&Status> {
+        self.mailbox.last_status()
     }
 }
 

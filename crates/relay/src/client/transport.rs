@@ -31,10 +31,13 @@ impl Http {
         relay: &RelayAddress,
         config: Arc<ClientConfig>,
     ) -> Result<Self, ClientError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let client = match &config.http_client {
+            Some(shared) => shared.clone(),
+            None => reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .build()
+                .map_err(|e| ClientError::Transport(e.to_string()))?,
+        };
         Ok(Http {
             client,
             base: relay.as_str().into(),
@@ -254,6 +257,22 @@ impl Mailbox {
 
     /// The next record, or the session's close, or `None` at `deadline`.
     pub(crate) async fn next(&mut self, deadline: Instant) -> Result<Option<Inbound>, ClientError> {
+        self.next_observed(deadline, &mut |_| {}).await
+    }
+
+    /// The last status the relay reported.
+    pub(crate) fn last_status(&self) -> Option<&Status> {
+        self.last_status.as_ref()
+    }
+
+    /// [`Mailbox::next`], calling `on_status` whenever the relay reports a status
+    /// different from the last one.
+    pub(crate) async fn next_observed(
+        &mut self,
+        deadline: Instant,
+        on_status: &mut (dyn FnMut(&Status) + Send),
+    ) -> Result<Option<Inbound>, ClientError> {
+        let mut reported = self.last_status.clone();
         let mut backoff = Duration::from_millis(50);
         let mut unreachable_since: Option<Instant> = None;
         loop {
@@ -273,6 +292,12 @@ impl Mailbox {
             } else {
                 self.ws_once(deadline).await
             };
+            if let Some(s) = &self.last_status
+                && reported.as_ref() != Some(s)
+            {
+                on_status(s);
+                reported = Some(s.clone());
+            }
             match step {
                 Ok(()) => {
                     unreachable_since = None;
@@ -343,7 +368,11 @@ impl Mailbox {
         request
             .headers_mut()
             .insert(reqwest::header::AUTHORIZATION, value);
-        let connect = tokio_tungstenite::connect_async(request);
+        // Small initial buffers (they grow for a large record), as on the relay.
+        let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024)
+            .write_buffer_size(8 * 1024);
+        let connect = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), false);
         match tokio::time::timeout(self.http.config().connect_timeout, connect).await {
             Ok(Ok((ws, _))) => {
                 self.ws = Some(ws);

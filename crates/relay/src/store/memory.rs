@@ -278,6 +278,24 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
+    async fn note_rejected_join(
+        &self,
+        id: &SessionId,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        {
+            let mut inner = self.lock();
+            let Some(entry) = inner.live(id, now) else {
+                return Ok(());
+            };
+            entry.record.rejected_joins = entry.record.rejected_joins.saturating_add(1);
+            entry.record.last_rejected_join = Some(code.to_owned());
+        }
+        self.hub.wake(id);
+        Ok(())
+    }
+
     async fn sweep(&self, now: Timestamp) {
         self.lock().remove_expired(now);
     }
@@ -313,6 +331,8 @@ mod tests {
             created_at: now,
             join_deadline: now.plus(std::time::Duration::from_secs(60)),
             expires_at: now.plus(std::time::Duration::from_secs(600)),
+            rejected_joins: 0,
+            last_rejected_join: None,
         }
     }
 

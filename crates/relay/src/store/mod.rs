@@ -52,6 +52,13 @@ pub struct SessionRecord {
     pub join_deadline: Timestamp,
     /// When the session ends regardless.
     pub expires_at: Timestamp,
+    /// How many phones the relay turned away at the join (a stale or forged QR frame,
+    /// a second phone), so the tool can say so.
+    #[serde(default)]
+    pub rejected_joins: u32,
+    /// The error code of the last join turned away (`qr-stale`, `already-joined` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rejected_join: Option<String>,
 }
 
 impl SessionRecord {
@@ -80,6 +87,8 @@ impl SessionRecord {
             cancel_code: self.cancel_code.clone(),
             join_deadline: self.join_deadline,
             expires_at: self.expires_at,
+            rejected_joins: self.rejected_joins,
+            last_rejected_join: self.last_rejected_join.clone(),
         }
     }
 
@@ -213,6 +222,20 @@ pub trait Store: Clone + Send + Sync + 'static {
         after: u64,
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<(u64, Vec<u8>)>, StoreError>> + Send;
+
+    /// Note that a phone was turned away at the join with `code` (a stale, expired or
+    /// forged QR frame, or a second phone) and wake the session's waiters, so the tool
+    /// can tell its user. Does nothing for an unknown session. The default does
+    /// nothing at all (a store that cannot record it).
+    fn note_rejected_join(
+        &self,
+        id: &SessionId,
+        code: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (id, code, now);
+        async { Ok(()) }
+    }
 
     /// Purge what is past its time (the in-memory store; Redis expires keys itself).
     fn sweep(&self, now: Timestamp) -> impl Future<Output = ()> + Send;
@@ -349,6 +372,18 @@ impl Store for AnyStore {
         match self {
             AnyStore::Memory(s) => s.fetch(id, to, after, now).await,
             AnyStore::Redis(s) => s.fetch(id, to, after, now).await,
+        }
+    }
+
+    async fn note_rejected_join(
+        &self,
+        id: &SessionId,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Memory(s) => s.note_rejected_join(id, code, now).await,
+            AnyStore::Redis(s) => s.note_rejected_join(id, code, now).await,
         }
     }
 

@@ -13,7 +13,8 @@ use super::{SessionRecord, Store, StoreError, StoreLimits, TOMBSTONE_MS, WakeHub
 use crate::api::SessionState;
 
 // Key layout under the prefix (default `bidkit:relay:`), every key with a TTL:
-//   s:{sid}          hash: rec (JSON of the record), state, phone, by, code, jd, ex
+//   s:{sid}          hash: rec (JSON of the record), state, phone, by, code, jd, ex,
+//                    rj (joins turned away), rjc (the last one's code)
 //   q:{sid}:{t|p}    list of "index:record" towards the tool / the phone
 //   n:{sid}:{t|p}    the queue's index counter
 //   wake             pub/sub channel; the payload is the session id in hex
@@ -76,6 +77,14 @@ end
 return 'ok:' .. i
 ";
 
+const REJECTED: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'rjc', ARGV[1])
+local n = tonumber(redis.call('HGET', KEYS[1], 'rj') or '0')
+if n < 4294967295 then n = redis.call('HINCRBY', KEYS[1], 'rj', 1) end
+return n
+";
+
 const FETCH: &str = r"
 local after = tonumber(ARGV[1])
 while true do
@@ -93,6 +102,7 @@ struct Scripts {
     close: Script,
     push: Script,
     fetch: Script,
+    rejected: Script,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -160,6 +170,7 @@ impl RedisStore {
                 close: with_states(CLOSE),
                 push: with_states(PUSH),
                 fetch: Script::new(FETCH),
+                rejected: Script::new(REJECTED),
             }),
             hub,
             _listener: Arc::new(AbortOnDrop(listener)),
@@ -306,6 +317,8 @@ impl Store for RedisStore {
             _ => None,
         };
         record.cancel_code = text("code");
+        record.rejected_joins = text("rj").and_then(|n| n.parse().ok()).unwrap_or(0);
+        record.last_rejected_join = text("rjc");
         Ok(Some(record))
     }
 
@@ -431,6 +444,27 @@ impl Store for RedisStore {
             out.push((index, data));
         }
         Ok(out)
+    }
+
+    async fn note_rejected_join(
+        &self,
+        id: &SessionId,
+        code: &str,
+        _now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let count: i64 = self
+            .scripts
+            .rejected
+            .key(self.session_key(id))
+            .arg(code)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        if count > 0 {
+            self.publish(id).await;
+        }
+        Ok(())
     }
 
     async fn sweep(&self, _now: Timestamp) {}

@@ -478,6 +478,15 @@ impl bidkit_relay::Store for TapStore {
         self.inner.fetch(id, to, after, now).await
     }
 
+    async fn note_rejected_join(
+        &self,
+        id: &bidkit_protocol::SessionId,
+        code: &str,
+        now: bidkit_protocol::Timestamp,
+    ) -> Result<(), bidkit_relay::store::StoreError> {
+        self.inner.note_rejected_join(id, code, now).await
+    }
+
     async fn sweep(&self, now: bidkit_protocol::Timestamp) {
         self.inner.sweep(now).await
     }
