@@ -1,0 +1,2 @@
+//! Stream filters with caps: FlateDecode (with PNG/TIFF predictors).
+//! (Implementation pending.)
