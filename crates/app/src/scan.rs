@@ -19,7 +19,8 @@ use bidkit_keystore::{
 };
 use bidkit_protocol::message::{
     Approval, EncryptionCertResponse, Finished, ItemSignature, LoginResponse, Message,
-    RefuseReason, SecretBytes, SignResponse, UnwrapResponse, UnwrappedKey, login_signed_data,
+    RefuseReason, SecretBytes, SignResponse, SignerRequest, SignerResponse, UnwrapResponse,
+    UnwrappedKey, login_signed_data,
 };
 use bidkit_protocol::{Purpose, Suite};
 use bidkit_relay::{ClientConfig, ClientError, PhoneConnection, PhoneScan};
@@ -236,7 +237,6 @@ pub async fn scan(
         return Ok(report);
     }
 
-    // 3. Use the keystore (blocking: SQLite and the PIN key derivation).
     let ctx = Answering {
         suite,
         cert: opts.cert.clone(),
@@ -245,6 +245,52 @@ pub async fn scan(
         session_id: conn.channel().session_id(),
         transcript: *conn.channel().transcript_hash(),
     };
+
+    // 3. A sign session may first ask which certificate will sign (public: no key, no
+    //    PIN); the documents are prepared for it and the sign request follows.
+    let mut request = request;
+    if let Message::SignerRequest(r) = &request {
+        let keystore = phone.clone();
+        let (r, ctx_cert, ctx_seal) = (r.clone(), ctx.cert.clone(), ctx.seal);
+        let chain = tokio::task::spawn_blocking(move || {
+            signer_chain(&keystore, &r, ctx_cert, ctx_seal, suite)
+        })
+        .await
+        .map_err(|e| AppError::InvalidOption {
+            option: "scan",
+            reason: format!("the keystore task failed: {e}"),
+        })?;
+        match chain {
+            Ok(chain) => {
+                conn.respond(&Message::SignerResponse(SignerResponse {
+                    certificate_chain: chain,
+                }))
+                .await?;
+                request = conn.next_request().await?;
+                report.request = request.summary();
+                observer.request(&report.request);
+            }
+            Err(Failure::Refuse {
+                reason,
+                message,
+                error,
+            }) => {
+                refuse(&mut conn, reason, &message).await?;
+                report.tool_message = final_word(&mut conn).await.ok().map(|f| f.message);
+                return match error {
+                    None => {
+                        report.refusal = Some(reason);
+                        report.detail = message;
+                        Ok(report)
+                    }
+                    Some(e) => Err(e),
+                };
+            }
+            Err(Failure::NoAnswer(e)) => return Err(AppError::Keystore(e)),
+        }
+    }
+
+    // 4. Use the keystore (blocking: SQLite and the PIN key derivation).
     let unlock = opts.unlock;
     let keystore = phone.clone();
     let answered = tokio::task::spawn_blocking(move || answer(&keystore, &request, &ctx, &unlock))
@@ -678,6 +724,30 @@ fn one(mut signatures: Vec<Vec<u8>>) -> Result<Vec<u8>, Failure> {
             "the keystore produced no signature".into(),
         )
     })
+}
+
+/// The signing certificate (DER, as the only element of the chain the phone holds) a
+/// sign request for `r.seal` will use: the certificate given, or for an organisation
+/// seal that organisation's certificate, else the person's.
+fn signer_chain(
+    phone: &Phone,
+    r: &SignerRequest,
+    given_cert: Option<CertSelector>,
+    given_seal: Option<i64>,
+    suite: Suite,
+) -> Result<Vec<Vec<u8>>, Failure> {
+    let seal = match (given_seal, &r.seal) {
+        (Some(id), _) => Some(seal_by_id(phone, id)?),
+        (None, Some(name)) => Some(seal_by_name(phone, name)?),
+        (None, None) => None,
+    };
+    let selector = match (given_cert, &seal) {
+        (Some(c), _) => c,
+        (None, Some((_, Some(uscc)))) => CertSelector::Organisation(uscc.clone()),
+        (None, _) => CertSelector::Person,
+    };
+    let cert = phone.signing_certificate(&selector, Some(suite))?;
+    Ok(vec![cert.to_der().to_vec()])
 }
 
 /// The seal a sign request applies: the one given, or the one the items name (by name

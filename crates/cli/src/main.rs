@@ -12,6 +12,7 @@ mod login;
 mod output;
 mod phone;
 mod relay;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Run the end-to-end story headless on one machine and print each step.
     Demo(demo::DemoArgs),
+    /// Verify the signatures of a PDF: signer, chain, coverage, stamps and changes after
+    /// each signature. Exit 0: all valid; 1: invalid, untrusted or modified; 2: unreadable.
+    Verify(verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,7 +77,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(output) => {
             output.print(json);
-            ExitCode::SUCCESS
+            ExitCode::from(output.exit)
         }
         Err(err) => {
             output::print_error(&err, json);
@@ -91,5 +95,6 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Ca(cmd) => ca::run(cmd, &ctx),
         Command::Bench(cmd) => bench::run(cmd, &ctx),
         Command::Demo(args) => demo::run(args, &ctx),
+        Command::Verify(args) => verify::run(args, &ctx),
     }
 }

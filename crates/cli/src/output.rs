@@ -9,6 +9,9 @@ pub struct Output {
     pub text: String,
     /// Machine-readable value printed with `--json`.
     pub json: serde_json::Value,
+    /// Exit status after printing (0 unless the command reports a failed check, as
+    /// `bidkit verify` does).
+    pub exit: u8,
 }
 
 impl Output {
@@ -17,7 +20,14 @@ impl Output {
         Ok(Output {
             text: text.into(),
             json: serde_json::to_value(value)?,
+            exit: 0,
         })
+    }
+
+    /// The same output, ending the process with `exit`.
+    pub fn with_exit(mut self, exit: u8) -> Self {
+        self.exit = exit;
+        self
     }
 
     /// Print to stdout, as JSON or text. A closed stdout (a reader that went away) is
@@ -60,11 +70,24 @@ pub fn error_code(err: &anyhow::Error) -> &'static str {
     if let Some(e) = err.downcast_ref::<bidkit_protocol::ProtocolError>() {
         return e.code();
     }
+    if let Some(e) = err.downcast_ref::<bidkit_pdf::PdfError>() {
+        return e.code();
+    }
     "error"
 }
 
-/// Process exit status for an error: 1 for refusals and failed checks, 2 for usage or
-/// unreadable input (commands may map their own).
-pub fn exit_code(_err: &anyhow::Error) -> u8 {
-    1
+/// Process exit status for an error: 2 when an input file could not be read as what it
+/// should be (a PDF that is missing, malformed, hostile or encrypted), else 1.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let pdf = err.downcast_ref::<bidkit_pdf::PdfError>();
+    match pdf.map(|e| e.root()) {
+        Some(
+            bidkit_pdf::PdfError::Io { .. }
+            | bidkit_pdf::PdfError::Malformed { .. }
+            | bidkit_pdf::PdfError::BadObject { .. }
+            | bidkit_pdf::PdfError::LimitExceeded { .. }
+            | bidkit_pdf::PdfError::Encrypted,
+        ) => 2,
+        _ => 1,
+    }
 }

@@ -60,6 +60,11 @@ pub enum Message {
     SignRequest(SignRequest),
     /// Phone → tool: one signature per item, in order.
     SignResponse(SignResponse),
+    /// Tool → phone, in a sign session before the [`SignRequest`]: which certificate
+    /// will sign (no key is used).
+    SignerRequest(SignerRequest),
+    /// Phone → tool: the signing certificate chain.
+    SignerResponse(SignerResponse),
     /// Tool → phone: send your encryption certificate.
     EncryptionCertRequest(EncryptionCertRequest),
     /// Phone → tool: the encryption certificate.
@@ -230,6 +235,26 @@ pub struct SignResponse {
     pub certificate_chain: Vec<Vec<u8>>,
     /// One signature per request item, in order.
     pub signatures: Vec<ItemSignature>,
+}
+
+/// Tool → phone, in a sign session: name the certificate that will sign, before the
+/// documents are prepared. CMS signed attributes carry the signer certificate's hash
+/// (ESS signing-certificate-v2, RFC 5035), so the tool must know it before it builds
+/// what the phone signs. No key is used and no PIN is asked; the phone shows the
+/// [`SignRequest`] that follows before any PIN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerRequest {
+    /// The seal the signature will apply (by name), if any: the phone answers with the
+    /// certificate it uses for that seal.
+    pub seal: Option<String>,
+}
+
+/// Phone → tool: the certificate chain that will sign (DER, leaf first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerResponse {
+    /// Signing certificate chain, DER, leaf first.
+    #[serde(with = "crate::b64::list")]
+    pub certificate_chain: Vec<Vec<u8>>,
 }
 
 /// Tool → phone: send the encryption certificate.
@@ -462,6 +487,8 @@ impl Message {
             Message::LoginResponse(_) => "login-response",
             Message::SignRequest(_) => "sign-request",
             Message::SignResponse(_) => "sign-response",
+            Message::SignerRequest(_) => "signer-request",
+            Message::SignerResponse(_) => "signer-response",
             Message::EncryptionCertRequest(_) => "encryption-cert-request",
             Message::EncryptionCertResponse(_) => "encryption-cert-response",
             Message::UnwrapRequest(_) => "unwrap-request",
@@ -481,7 +508,7 @@ impl Message {
     fn allowed(&self) -> Allowed {
         match self {
             Message::LoginRequest(_) => Allowed::Tool(Purpose::Login),
-            Message::SignRequest(_) => Allowed::Tool(Purpose::Sign),
+            Message::SignRequest(_) | Message::SignerRequest(_) => Allowed::Tool(Purpose::Sign),
             Message::EncryptionCertRequest(_) => Allowed::Tool(Purpose::GetEncryptionCert),
             Message::UnwrapRequest(_) => Allowed::Tool(Purpose::Unwrap),
             Message::RevokeSealRequest(_) => Allowed::Tool(Purpose::RevokeSeal),
@@ -489,7 +516,9 @@ impl Message {
             Message::WithdrawRequest(_) => Allowed::Tool(Purpose::Withdraw),
             Message::ConfirmOpeningRequest(_) => Allowed::Tool(Purpose::ConfirmOpening),
             Message::LoginResponse(_) => Allowed::Phone(&[Purpose::Login]),
-            Message::SignResponse(_) => Allowed::Phone(&[Purpose::Sign]),
+            Message::SignResponse(_) | Message::SignerResponse(_) => {
+                Allowed::Phone(&[Purpose::Sign])
+            }
             Message::EncryptionCertResponse(_) => Allowed::Phone(&[Purpose::GetEncryptionCert]),
             Message::UnwrapResponse(_) => Allowed::Phone(&[Purpose::Unwrap]),
             Message::Approval(_) => Allowed::Phone(STATEMENT_PURPOSES),
@@ -575,6 +604,10 @@ impl Message {
                 }
                 lines
             }
+            Message::SignerRequest(r) => vec![match &r.seal {
+                Some(seal) => format!("Which certificate signs with seal {seal}"),
+                None => "Which certificate signs".to_owned(),
+            }],
             Message::EncryptionCertRequest(r) => {
                 vec![format!("Send the encryption certificate for {}", r.reason)]
             }
