@@ -96,6 +96,34 @@ pub enum AppError {
         /// What was wrong.
         reason: String,
     },
+    /// The phone signed with another certificate than the one the request was
+    /// prepared for (the signed attributes name the expected signer). Nothing from
+    /// this answer is used.
+    #[error(
+        "the phone signed with certificate {got}, not the expected signer {expected}; nothing from this answer is used"
+    )]
+    SignerMismatch {
+        /// The expected certificate (serial and subject).
+        expected: String,
+        /// The certificate the phone used (serial and subject).
+        got: String,
+    },
+    /// A signature from the phone does not verify with its certificate over the
+    /// prepared bytes.
+    #[error("the phone's signature for {item:?} does not verify: {reason}")]
+    SignatureInvalid {
+        /// The item (its id; `approval` for a statement).
+        item: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The phone's answer does not fit the request (another kind of message, a
+    /// missing certificate, signatures missing, extra or out of order).
+    #[error("the phone's answer does not fit the request: {reason}")]
+    AnswerInvalid {
+        /// What was wrong.
+        reason: String,
+    },
     /// There is no trust root to check the phone's certificate against.
     #[error(
         "no trusted root for {suite} certificates: {path} holds no emulated CA (enrol a phone in this home first, or pass --trust ROOT.pem)"
@@ -122,6 +150,9 @@ pub enum AppError {
         /// What was wrong.
         reason: String,
     },
+    /// A PDF could not be read, sealed or revoked.
+    #[error(transparent)]
+    Pdf(#[from] bidkit_pdf::PdfError),
 }
 
 fn rejected_note(rejected: &[String]) -> String {
@@ -236,9 +267,13 @@ impl AppError {
             AppError::CodeMismatch { .. } => "code-mismatch",
             AppError::ToolRejected { .. } => "tool-rejected",
             AppError::LoginInvalid { .. } => "login-invalid",
+            AppError::SignerMismatch { .. } => "signer-mismatch",
+            AppError::SignatureInvalid { .. } => "signature-invalid",
+            AppError::AnswerInvalid { .. } => "answer-invalid",
             AppError::NoTrustRoot { .. } => "no-trust-root",
             AppError::QrImage { .. } => "qr-unreadable",
             AppError::InvalidOption { .. } => "invalid-option",
+            AppError::Pdf(e) => e.code(),
         }
     }
 }
@@ -278,5 +313,20 @@ mod tests {
             rejected: vec!["qr-stale".into()],
         };
         assert!(e.to_string().contains("forwarded"), "{e}");
+        let e = AppError::SignerMismatch {
+            expected: "01 (CN=张三)".into(),
+            got: "02 (CN=某某公司)".into(),
+        };
+        assert_eq!(e.code(), "signer-mismatch");
+        assert!(e.to_string().contains("01 (CN=张三)"), "{e}");
+        let e = AppError::SignatureInvalid {
+            item: "a".into(),
+            reason: "bad".into(),
+        };
+        assert_eq!(e.code(), "signature-invalid");
+        let e = AppError::AnswerInvalid {
+            reason: "two of three".into(),
+        };
+        assert_eq!(e.code(), "answer-invalid");
     }
 }

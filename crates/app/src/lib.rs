@@ -6,6 +6,11 @@
 //!
 //! * [`login`]: log in by scan, tool side (embedded or remote relay, rotating QR code,
 //!   verification code, certificate chain and session-bound signature checked);
+//! * [`session`]: what those share: a session for a purpose on the embedded or a remote
+//!   relay, the rotating QR code, the phone joining, the trust roots;
+//! * [`sign`]: get prepared messages signed by the phone (one approval, one PIN) and
+//!   verify the signatures, the signer and its chain before returning them;
+//! * [`revoke`]: get the phone's verified approval to revoke a seal;
 //! * [`scan`]: the emulated phone scans a QR code and answers any request with the
 //!   keystore (login, sign, encryption certificate, unwrap, approvals);
 //! * [`qr`]: QR codes as PNG, SVG and terminal text, and read back from a PNG;
@@ -21,7 +26,11 @@ pub mod demo;
 pub mod info;
 pub mod login;
 pub mod qr;
+pub mod revoke;
 pub mod scan;
+pub mod seal;
+pub mod session;
+pub mod sign;
 
 pub use error::AppError;
 pub use home::default_home;

@@ -12,6 +12,9 @@ mod login;
 mod output;
 mod phone;
 mod relay;
+mod revoke;
+mod screen;
+mod seal;
 mod verify;
 
 use std::path::PathBuf;
@@ -62,6 +65,10 @@ enum Command {
     /// Verify the signatures of a PDF: signer, chain, coverage, stamps and changes after
     /// each signature. Exit 0: all valid; 1: invalid, untrusted or modified; 2: unreadable.
     Verify(verify::VerifyArgs),
+    /// Seal PDF documents with the phone (签章): page, all, range, seam or keyword.
+    Seal(seal::SealArgs),
+    /// Remove a document's newest seal once the phone approves (撤章).
+    RevokeSeal(revoke::RevokeArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,5 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Bench(cmd) => bench::run(cmd, &ctx),
         Command::Demo(args) => demo::run(args, &ctx),
         Command::Verify(args) => verify::run(args, &ctx),
+        Command::Seal(args) => seal::run(args, &ctx),
+        Command::RevokeSeal(args) => revoke::run(args, &ctx),
     }
 }

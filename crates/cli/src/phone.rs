@@ -16,6 +16,7 @@ mod fsio;
 mod input;
 mod render;
 mod scan;
+mod seals;
 
 use std::path::PathBuf;
 
@@ -229,7 +230,7 @@ pub enum PhoneCommand {
         #[command(flatten)]
         opts: PhoneOpts,
     },
-    /// Seal records: add, list, void.
+    /// Seals: make (template, scan, handwriting), add a picture, list, void.
     #[command(subcommand)]
     Seal(SealCommand),
     /// Usage records (使用记录): list, export, or verify the hash chain.
@@ -426,6 +427,11 @@ pub enum ResetStep {
 /// `bidkit phone seal …`.
 #[derive(clap::Subcommand, Debug)]
 pub enum SealCommand {
+    /// Make a seal on the platform: render a template (round 公章/合同章/财务章, oval or
+    /// square 财务章, square 人名章/法定代表人章), extract one from a photo (--scan), or
+    /// draw a handwritten signature from pen strokes (--strokes). The platform's seal
+    /// maker signs a GB/T 38540 seal record (SESeal) for it.
+    Make(Box<seals::MakeArgs>),
     /// Record a seal: organisation seals (official, finance, contract,
     /// legal-representative) need --org and an admin; personal-name and handwritten
     /// belong to the signed-in person.
@@ -450,7 +456,8 @@ pub enum SealCommand {
         #[command(flatten)]
         opts: PhoneOpts,
     },
-    /// The seals the signed-in person sees, and whether each can be applied now.
+    /// The seals the signed-in person sees: kind, organisation, size, status, validity,
+    /// whether each can be applied now, and whether its seal record (SESeal) verifies.
     List {
         #[command(flatten)]
         opts: PhoneOpts,

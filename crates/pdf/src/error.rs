@@ -51,6 +51,9 @@ pub enum PdfError {
         /// The limit.
         limit: u64,
     },
+    /// A stream uses a filter this crate does not decode (image codecs, LZW, Crypt).
+    #[error("stream filter {0} is not supported")]
+    UnsupportedFilter(String),
     /// The document is encrypted; Bidkit does not seal or verify encrypted PDFs.
     #[error("the document is encrypted (password-protected); remove the protection first")]
     Encrypted,
@@ -136,6 +139,7 @@ impl PdfError {
             PdfError::Malformed { .. } | PdfError::BadObject { .. } => "pdf_malformed",
             PdfError::LimitExceeded { .. } => "pdf_limit_exceeded",
             PdfError::Encrypted => "pdf_encrypted",
+            PdfError::UnsupportedFilter(_) => "pdf_unsupported_filter",
             PdfError::PageOutOfRange { .. } => "page_out_of_range",
             PdfError::KeywordNotFound { .. } => "keyword_not_found",
             PdfError::InvalidOption { .. } => "invalid_option",

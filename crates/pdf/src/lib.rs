@@ -21,10 +21,19 @@
 pub mod error;
 pub mod file;
 pub mod filters;
+pub mod generate;
 pub mod geometry;
 pub mod limits;
+pub mod picture;
+pub mod placement;
+pub mod revoke;
+pub mod sign;
+mod stamp;
+pub mod pdfium;
 pub mod syntax;
+pub mod text;
 pub mod update;
+pub mod verify;
 
 pub use error::PdfError;
 pub use file::{PageInfo, PdfFile, Revision, XrefEntry};

@@ -14,9 +14,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::fsio::write_atomically;
-use super::render::{
-    certs_text, fmt, grant_line, members_text, records_text, seals_text, to_base64, to_hex,
-};
+use super::render::{certs_text, fmt, grant_line, members_text, records_text, to_base64, to_hex};
 use super::{CertOpts, CertsAction, ExportFormat, PhoneOpts, PinCommand, ResetStep, SealCommand};
 use crate::context::Context;
 use crate::output::Output;
@@ -349,10 +347,8 @@ pub(super) fn seal(ctx: &Context, cmd: SealCommand) -> anyhow::Result<Output> {
             );
             Output::new(text, &seal)
         }
-        SealCommand::List { opts } => {
-            let seals = open(ctx, &opts)?.seals()?;
-            Output::new(seals_text(&seals), &seals)
-        }
+        SealCommand::Make(args) => super::seals::make(ctx, *args),
+        SealCommand::List { opts } => super::seals::list(ctx, &opts),
         SealCommand::Void { seal, opts } => {
             let s = open(ctx, &opts)?.void_seal(seal)?;
             let text = format!(

@@ -3,9 +3,7 @@
 
 use std::fmt::Write as _;
 
-use bidkit_keystore::{
-    Grant, InstalledCertificate, Membership, Phone, SealStatus, SealView, UsageRecord,
-};
+use bidkit_keystore::{Grant, InstalledCertificate, Membership, Phone, UsageRecord};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -60,41 +58,6 @@ pub(super) fn grant_line(g: &Grant) -> String {
         fmt(g.valid_until),
         g.state.as_str()
     )
-}
-
-pub(super) fn seals_text(seals: &[SealView]) -> String {
-    let mut text = String::new();
-    if seals.is_empty() {
-        text.push_str("没有印章 / no seals\n");
-    }
-    for v in seals {
-        let s = &v.seal;
-        let _ = writeln!(
-            text,
-            "#{} {} ({}){}{}: {}",
-            s.id,
-            s.name,
-            s.kind.label_zh(),
-            s.organisation
-                .as_ref()
-                .map(|o| format!(" — {}", o.name))
-                .unwrap_or_default(),
-            if s.status == SealStatus::Voided {
-                " [作废 / voided]"
-            } else {
-                ""
-            },
-            match (&v.usable, &v.reason) {
-                (true, _) => match &v.grant {
-                    Some(g) => format!("可用 / usable (authorised until {})", fmt(g.valid_until)),
-                    None => "可用 / usable".to_owned(),
-                },
-                (false, Some(r)) => format!("不可用 / not usable: {r}"),
-                (false, None) => "不可用 / not usable".to_owned(),
-            }
-        );
-    }
-    text
 }
 
 pub(super) fn records_text(recs: &[UsageRecord]) -> String {

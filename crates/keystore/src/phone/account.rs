@@ -134,6 +134,33 @@ impl Phone {
         self.service.add_seal(&account, seal, self.now())
     }
 
+    /// A seal's record (GB/T 38540-2020 `SESeal`, DER) signed by the platform's seal
+    /// maker; see [`crate::Service::seal_record`].
+    pub fn seal_record(&self, seal_id: i64) -> Result<Vec<u8>> {
+        self.require_account()?;
+        self.service.seal_record(seal_id)
+    }
+
+    /// Make a seal's record again, bound to the certificates current now (after a
+    /// renewal or reissue); see [`crate::Service::remake_seal_record`].
+    pub fn remake_seal_record(&self, seal_id: i64) -> Result<Vec<u8>> {
+        let account = self.require_account()?;
+        self.service
+            .remake_seal_record(&account, seal_id, self.now())
+    }
+
+    /// Check a seal's record against the emulated root now; see
+    /// [`crate::Service::verify_seal_record`].
+    pub fn verify_seal_record(&self, seal_id: i64) -> Result<bidkit_ses::VerifiedSeal> {
+        self.require_account()?;
+        self.service.verify_seal_record(seal_id, self.now())
+    }
+
+    /// The platform's seal maker certificate of `suite` (made on first use).
+    pub fn seal_maker_certificate(&self, suite: Suite) -> Result<bidkit_pki::Certificate> {
+        self.service.seal_maker_certificate(suite, self.now())
+    }
+
     /// Void a seal (作废).
     pub fn void_seal(&self, seal_id: i64) -> Result<Seal> {
         let account = self.require_account()?;

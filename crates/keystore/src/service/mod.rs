@@ -13,6 +13,7 @@ mod grants;
 mod records;
 mod recovery;
 mod schema;
+mod seal_maker;
 mod seals;
 mod sms;
 
@@ -42,6 +43,7 @@ impl Service {
     /// Open (creating if needed) the service of the home directory `home`.
     pub fn open(home: &Path) -> Result<Service> {
         let db = Db::open(&home.join("service").join("service.db"), schema::SCHEMA)?;
+        db.write(schema::migrate)?;
         Ok(Service {
             db,
             home: home.to_owned(),

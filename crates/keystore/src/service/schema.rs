@@ -1,4 +1,15 @@
-//! The service database's tables (see the crate documentation for what each holds).
+//! The service database's tables (see the crate documentation for what each holds), and
+//! the migrations of databases made by earlier versions.
+//!
+//! Versions (`meta.schema`): `bidkit-service/1` the first; `bidkit-service/2` adds
+//! `seals.eseal` (the GB/T 38540 seal record) and the `seal_makers` table.
+
+use rusqlite::Transaction;
+
+use crate::Result;
+
+/// The schema version this code writes.
+pub(crate) const VERSION: &str = "bidkit-service/2";
 
 /// Idempotent schema of `service.db`. Times are Unix seconds (UTC).
 pub(crate) const SCHEMA: &str = r#"
@@ -6,7 +17,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 'bidkit-service/1');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', 'bidkit-service/2');
 
 CREATE TABLE IF NOT EXISTS accounts (
     id           INTEGER PRIMARY KEY,
@@ -85,7 +96,19 @@ CREATE TABLE IF NOT EXISTS seals (
     created_by  INTEGER NOT NULL REFERENCES accounts(id),
     created_at  INTEGER NOT NULL,
     voided_at   INTEGER,
+    -- The seal record (GB/T 38540 SESeal, DER) signed by the emulated seal maker; NULL
+    -- for a seal without a picture or made before version 2.
+    eseal       BLOB,
     CHECK ((org_id IS NULL) <> (owner_id IS NULL))
+);
+
+-- The emulated seal maker (制章系统), one per suite: its key (unencrypted, test
+-- platform material like the emulated root's key) and its certificate from the CA.
+CREATE TABLE IF NOT EXISTS seal_makers (
+    suite      TEXT PRIMARY KEY CHECK (suite IN ('gm', 'nist')),
+    key        BLOB NOT NULL,
+    cert       BLOB NOT NULL,
+    created_at INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS grants (
@@ -141,3 +164,19 @@ CREATE TABLE IF NOT EXISTS usage_head (
     hash  BLOB NOT NULL
 );
 "#;
+
+/// Bring a database made by an earlier version up to [`VERSION`] (run after
+/// [`SCHEMA`], in the same kind of transaction). Idempotent.
+pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<()> {
+    // 1 → 2: seals.eseal (the table seal_makers comes from SCHEMA's IF NOT EXISTS).
+    let has_eseal: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('seals') WHERE name = 'eseal')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_eseal {
+        tx.execute_batch("ALTER TABLE seals ADD COLUMN eseal BLOB")?;
+    }
+    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", [VERSION])?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! Seal records (印章): organisation seals made by admins, personal seals and
-//! handwritten signatures made by their owner; voiding (作废).
+//! handwritten signatures made by their owner; voiding (作废); and each seal's record
+//! signed by the emulated seal maker (GB/T 38540-2020 `SESeal`, see `seal_maker`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
@@ -101,8 +102,118 @@ impl Service {
                     ts(now)
                 ],
             )?;
-            seal_by_id(tx, tx.last_insert_rowid())
+            let seal = seal_by_id(tx, tx.last_insert_rowid())?;
+            if let Some(record) = make_record(tx, &self.home, &seal, &new.image, now)? {
+                tx.execute(
+                    "UPDATE seals SET eseal = ?2 WHERE id = ?1",
+                    params![seal.id, record],
+                )?;
+            }
+            Ok(seal)
         })
+    }
+
+    /// Make the seal's record again (制章 again, same picture and validity), bound to the
+    /// certificates current at `now`: after a certificate is renewed or reissued, or for a
+    /// seal made before records existed. Who may: as for voiding (an admin of the
+    /// organisation, or the owner of a personal seal). Returns the new record (DER).
+    pub fn remake_seal_record(
+        &self,
+        actor: &Account,
+        seal_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>> {
+        self.db.write(|tx| {
+            let seal = seal_by_id(tx, seal_id)?;
+            match &seal.organisation {
+                Some(org) => {
+                    let org = super::accounts::org_by_id(tx, org.id)?;
+                    require_manager(tx, actor, &org, "make organisation seal records")?;
+                }
+                None if seal.owner_id == Some(actor.id) => {}
+                None => {
+                    return Err(KeystoreError::NotAuthorised {
+                        user: actor.name.clone(),
+                        action: format!("remake the record of seal #{seal_id}"),
+                        reason: "it is another person's seal".into(),
+                    });
+                }
+            }
+            let image: Vec<u8> =
+                tx.query_row("SELECT image FROM seals WHERE id = ?1", [seal_id], |r| {
+                    r.get(0)
+                })?;
+            let record = make_record(tx, &self.home, &seal, &image, now)?.ok_or_else(|| {
+                KeystoreError::invalid(
+                    "seal record",
+                    format!("seal #{seal_id} has no picture to make a record of"),
+                )
+            })?;
+            tx.execute(
+                "UPDATE seals SET eseal = ?2 WHERE id = ?1",
+                params![seal_id, record],
+            )?;
+            Ok(record)
+        })
+    }
+
+    /// The seal's record (GB/T 38540-2020 `SESeal`, DER) signed by the emulated seal
+    /// maker. Seals without a picture, and seals made before records existed, have none.
+    pub fn seal_record(&self, seal_id: i64) -> Result<Vec<u8>> {
+        self.db.read(|c| {
+            let row: Option<Option<Vec<u8>>> = c
+                .query_row("SELECT eseal FROM seals WHERE id = ?1", [seal_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match row {
+                None => Err(KeystoreError::not_found(format!("seal #{seal_id}"))),
+                Some(None) => Err(KeystoreError::not_found(format!(
+                    "the seal record (SESeal) of seal #{seal_id}: it has no picture, or was made before seal records existed"
+                ))),
+                Some(Some(der)) => Ok(der),
+            }
+        })
+    }
+
+    /// Check a seal's record as a verifier would (GB/T 38540-2020 §8.2 seal checks):
+    /// the maker's certificate chains to the emulated root of its suite (at the time
+    /// the seal was made), the maker's signature verifies, the picture is present and
+    /// the same as the platform's, and the seal is within its validity at `now`.
+    pub fn verify_seal_record(
+        &self,
+        seal_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<bidkit_ses::VerifiedSeal> {
+        let der = self.seal_record(seal_id)?;
+        let image = self.seal_image(seal_id)?;
+        let bad = |e: bidkit_ses::SesError| {
+            let reason = e.to_string();
+            match e {
+                bidkit_ses::SesError::SealExpired { name, .. }
+                | bidkit_ses::SesError::SealNotYetValid { name, .. } => {
+                    KeystoreError::SealNotValid {
+                        seal: seal_id,
+                        name,
+                        reason,
+                    }
+                }
+                _ => KeystoreError::corrupt(format!("seal record of seal #{seal_id}"), reason),
+            }
+        };
+        let record = bidkit_ses::SESeal::from_der(&der).map_err(bad)?;
+        let maker = record.maker_certificate().map_err(bad)?;
+        let trust = self.seal_trust(maker.suite(), now)?;
+        let verified = record
+            .verify(&bidkit_ses::SealTrust::Roots(&trust), now)
+            .map_err(bad)?;
+        if verified.info.picture.data != image {
+            return Err(KeystoreError::corrupt(
+                format!("seal record of seal #{seal_id}"),
+                "its picture is not the seal's picture on the platform",
+            ));
+        }
+        Ok(verified)
     }
 
     /// Void a seal (作废). Admins can no longer use it and nobody can be granted it any
@@ -321,4 +432,129 @@ pub(crate) fn seal_by_id(c: &Connection, seal_id: i64) -> Result<Seal> {
         voided_at: opt_time(voided_at)?,
         created_at: time(created_at)?,
     })
+}
+
+/// The end of validity written for a seal valid "until voided" (the standard's
+/// `validEnd` is mandatory): the largest GeneralizedTime, 9999-12-31T23:59:59Z.
+const UNTIL_VOIDED: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+
+/// Make the seal record (SESeal DER) of a seal just inserted, or `None` when it has no
+/// picture. Bound (`certList`) to the current signing certificates the seal is used
+/// with: an organisation seal to the organisation's (main ones and members' copies), a
+/// personal one to its owner's person certificates. The maker's suite is the first
+/// bound certificate's, GM when there is none.
+fn make_record(
+    c: &Connection,
+    home: &std::path::Path,
+    seal: &Seal,
+    image: &[u8],
+    now: OffsetDateTime,
+) -> Result<Option<Vec<u8>>> {
+    if image.is_empty() {
+        return Ok(None);
+    }
+    let (sql, holder, whose) = match (&seal.organisation, seal.owner_id) {
+        (Some(org), _) => (
+            "SELECT c.der FROM certificates c JOIN cert_pairs p ON p.id = c.pair_id
+              WHERE p.org_id = ?1 AND c.purpose = 'signing' AND c.status = 'current' ORDER BY p.id",
+            org.id,
+            format!("organisation {}", org.name),
+        ),
+        (None, Some(owner)) => (
+            "SELECT c.der FROM certificates c JOIN cert_pairs p ON p.id = c.pair_id
+              WHERE p.holder_id = ?1 AND p.org_id IS NULL AND c.purpose = 'signing' AND c.status = 'current' ORDER BY p.id",
+            owner,
+            format!("account #{owner}"),
+        ),
+        (None, None) => {
+            return Err(KeystoreError::corrupt(
+                "seals",
+                format!("seal #{} has neither organisation nor owner", seal.id),
+            ));
+        }
+    };
+    let mut stmt = c.prepare(sql)?;
+    let certs: Vec<Vec<u8>> = stmt
+        .query_map([holder], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let suite = match certs.first() {
+        Some(der) => bidkit_pki::Certificate::from_der(der)?.suite(),
+        None => bidkit_crypto::Suite::Gm,
+    };
+    let binding_note = certs
+        .is_empty()
+        .then(|| format!("unbound: {whose} had no signing certificate when the seal was made"));
+    let maker = super::seal_maker::seal_maker(c, home, suite, now)?;
+    let (width_mm, height_mm) = png_size_mm(image).unwrap_or_else(|| default_size_mm(seal.kind));
+    let serial = maker.cert.serial_hex();
+    let info = bidkit_ses::SealInfo {
+        vendor_id: bidkit_ses::BIDKIT_VENDOR_ID.to_owned(),
+        es_id: format!("bidkit-{}-{}", &serial[..serial.len().min(12)], seal.id),
+        seal_type: if seal.organisation.is_some() {
+            bidkit_ses::SealType::Organisation
+        } else {
+            bidkit_ses::SealType::Personal
+        },
+        name: seal.name.clone(),
+        kind: Some(seal.kind.as_str().to_owned()),
+        binding: bidkit_ses::CertBinding::Certificates(certs),
+        binding_note,
+        created: now,
+        valid_start: seal.valid_from,
+        valid_end: seal.valid_until.unwrap_or(UNTIL_VOIDED),
+        picture: bidkit_ses::Picture {
+            format: "PNG".to_owned(),
+            data: image.to_vec(),
+            width_mm,
+            height_mm,
+        },
+        extensions: Vec::new(),
+    };
+    let record = bidkit_ses::SESeal::make(info, &maker.key, &maker.cert)
+        .map_err(|e| KeystoreError::invalid("seal record", e.to_string()))?;
+    Ok(Some(record.to_der().to_vec()))
+}
+
+/// The size of a seal of `kind` as made in practice, for a picture that does not say.
+fn default_size_mm(kind: SealKind) -> (f32, f32) {
+    match kind {
+        SealKind::Official => (42.0, 42.0),
+        SealKind::Contract => (40.0, 40.0),
+        SealKind::Finance => (22.0, 22.0),
+        SealKind::LegalRepresentative => (20.0, 20.0),
+        SealKind::PersonalName => (18.0, 18.0),
+        SealKind::Handwritten => (40.0, 15.0),
+    }
+}
+
+/// Physical size of a PNG from its `IHDR` and `pHYs` (unit: metre) chunks, if it has
+/// both and they are sensible.
+pub(crate) fn png_size_mm(png: &[u8]) -> Option<(f32, f32)> {
+    let mut rest = png.strip_prefix(PNG_SIGNATURE)?;
+    let mut px: Option<(u32, u32)> = None;
+    let be = |b: &[u8]| -> Option<u32> { Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?)) };
+    // IHDR must come first and pHYs before IDAT; a handful of chunks is enough.
+    for _ in 0..64 {
+        let len = usize::try_from(be(rest)?).ok()?;
+        let kind = rest.get(4..8)?;
+        let data = rest.get(8..8usize.checked_add(len)?)?;
+        match kind {
+            b"IHDR" => px = Some((be(data)?, be(data.get(4..)?)?)),
+            b"pHYs" => {
+                let (w, h) = px?;
+                let (ppm_x, ppm_y, unit) = (be(data)?, be(data.get(4..)?)?, *data.get(8)?);
+                if unit != 1 || ppm_x == 0 || ppm_y == 0 {
+                    return None;
+                }
+                let mm = |px: u32, ppm: u32| (f64::from(px) * 1000.0 / f64::from(ppm)) as f32;
+                let size = (mm(w, ppm_x), mm(h, ppm_y));
+                return (size.0 > 0.0 && size.0 < 10_000.0 && size.1 > 0.0 && size.1 < 10_000.0)
+                    .then_some(size);
+            }
+            b"IDAT" | b"IEND" => return None,
+            _ => {}
+        }
+        rest = rest.get(12usize.checked_add(len)?..)?;
+    }
+    None
 }

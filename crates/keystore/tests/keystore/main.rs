@@ -11,4 +11,5 @@ mod grants_and_seals;
 mod kill;
 mod pin;
 mod records;
+mod seal_records;
 mod signing;
