@@ -153,6 +153,11 @@ pub enum AppError {
     /// A PDF could not be read, sealed or revoked.
     #[error(transparent)]
     Pdf(#[from] bidkit_pdf::PdfError),
+    /// An RFC 3161 time stamp could not be obtained (TSA unreachable, HTTP error,
+    /// rejection, wrong nonce or imprint, invalid token) or the emulated TSA failed.
+    /// The code is the [`crate::tsa::TsaError`]'s (`tsa-unreachable`, `tsa-rejected` …).
+    #[error(transparent)]
+    Timestamp(crate::tsa::TsaError),
 }
 
 fn rejected_note(rejected: &[String]) -> String {
@@ -274,6 +279,7 @@ impl AppError {
             AppError::QrImage { .. } => "qr-unreadable",
             AppError::InvalidOption { .. } => "invalid-option",
             AppError::Pdf(e) => e.code(),
+            AppError::Timestamp(e) => e.code(),
         }
     }
 }

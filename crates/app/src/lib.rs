@@ -14,6 +14,7 @@
 //! * [`scan`]: the emulated phone scans a QR code and answers any request with the
 //!   keystore (login, sign, encryption certificate, unwrap, approvals);
 //! * [`qr`]: QR codes as PNG, SVG and terminal text, and read back from a PNG;
+//! * [`tsa`]: RFC 3161 time stamps over HTTP, and the emulated TSA service;
 //! * [`demo`], [`info`]: the headless story and the first screen.
 //!
 //! Use cases that talk through the relay are `async` (tokio); keystore work runs on
@@ -31,6 +32,7 @@ pub mod scan;
 pub mod seal;
 pub mod session;
 pub mod sign;
+pub mod tsa;
 
 pub use error::AppError;
 pub use home::default_home;

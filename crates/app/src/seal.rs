@@ -32,6 +32,7 @@ use crate::AppError;
 use crate::revoke::request_revoke_approval;
 use crate::session::{SessionObserver, date_time};
 use crate::sign::{SignOptions, SignSession};
+use crate::tsa::{DEFAULT_TIMEOUT as TSA_TIMEOUT, request_timestamp};
 
 /// One document to seal.
 #[derive(Clone, Debug)]
@@ -55,6 +56,9 @@ pub struct SealOptions {
     pub sub_filter: SubFilter,
     /// The documents; all are signed under one approval.
     pub documents: Vec<SealDocument>,
+    /// An RFC 3161 time-stamp authority: when set, each signature gets a signature
+    /// time-stamp token (unsigned attribute) from it before it is embedded.
+    pub tsa_url: Option<String>,
 }
 
 /// The result of sealing.
@@ -76,6 +80,8 @@ pub struct SealReport {
     pub relay: String,
     /// The session id (hex).
     pub session_id: String,
+    /// The time-stamp authority every signature carries a token from, if one was asked.
+    pub timestamp_authority: Option<String>,
 }
 
 /// A seal's name and picture from the platform, checked for use at `now`.
@@ -88,7 +94,10 @@ fn load_seal(home: &Path, seal_id: i64, now: time::OffsetDateTime) -> Result<Sea
     let service = Service::open(home)?;
     let seal = service.seal(seal_id)?;
     if seal.status == SealStatus::Voided {
-        tracing::info!(seal_id, "the seal is voided; only members holding a grant may still use it");
+        tracing::info!(
+            seal_id,
+            "the seal is voided; only members holding a grant may still use it"
+        );
     }
     if now < seal.valid_from || seal.valid_until.is_some_and(|u| now > u) {
         return Err(AppError::InvalidOption {
@@ -175,7 +184,15 @@ pub async fn seal_documents(
     let signed = session.sign(items, Some(&signer), observer).await?;
     let mut outcomes = Vec::with_capacity(prepared.len());
     for (p, (_, signature)) in prepared.into_iter().zip(&signed.signatures) {
-        outcomes.push(p.finish(signature, &signed.chain, None)?);
+        let token = match &opts.tsa_url {
+            Some(url) => {
+                let hash = p.digest_algorithm();
+                let imprint = bidkit_cms::tsa::signature_imprint(hash, signature);
+                Some(request_timestamp(url, hash, &imprint, TSA_TIMEOUT).await?)
+            }
+            None => None,
+        };
+        outcomes.push(p.finish(signature, &signed.chain, token.as_deref())?);
     }
     Ok(SealReport {
         seal_id: opts.seal_id,
@@ -186,6 +203,7 @@ pub async fn seal_documents(
         verification_code: signed.verification_code,
         relay: signed.relay,
         session_id: signed.session_id,
+        timestamp_authority: opts.tsa_url.clone(),
     })
 }
 
@@ -335,6 +353,7 @@ fn inspect_for_revoke(opts: &RevokeOptions) -> Result<(LastOperation, String, St
         })
         .unwrap_or_else(|| operation.field_name.clone());
     let mut hasher = HashAlgorithm::Sha256.hasher();
-    file.copy_range(0, file.len(), &mut hasher).map_err(in_file)?;
+    file.copy_range(0, file.len(), &mut hasher)
+        .map_err(in_file)?;
     Ok((operation, seal, hex::encode(hasher.finalize())))
 }

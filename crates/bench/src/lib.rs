@@ -4,6 +4,8 @@
 //!
 //! * [`crypto()`]: our SM3, SM4-GCM, AES-256-GCM, SM2 and P-256 against `openssl speed`,
 //!   plus the cost of the Argon2id PIN key derivation.
+//! * [`bidfile()`]: encrypt and decrypt a 1 GiB bid file in each suite beside our raw
+//!   cipher speed and OpenSSL, with each operation's peak memory.
 //! * [`relay()`]: thousands of concurrent tool/phone sessions through relay nodes on
 //!   loopback (one node in memory, or several sharing one Redis): hop latency
 //!   percentiles and each node's peak memory, against the targets.
@@ -12,11 +14,13 @@
 //! `openssl speed -elapsed` on the reference side, so both divide by the same kind of
 //! clock. Figures are indicative: a busy machine lowers both columns.
 
+mod bidfile;
 mod crypto;
 mod measure;
 pub mod openssl;
 pub mod relay;
 
+pub use bidfile::{BidfileOptions, BidfileReport, BidfileRow, bidfile};
 pub use crypto::{CryptoOptions, CryptoReport, PinKdfFigure, Row, Target, Unit, crypto};
 pub use relay::{RelayOptions, RelayReport, relay};
 

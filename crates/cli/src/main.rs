@@ -15,6 +15,7 @@ mod relay;
 mod revoke;
 mod screen;
 mod seal;
+mod tsa;
 mod verify;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
     Seal(seal::SealArgs),
     /// Remove a document's newest seal once the phone approves (撤章).
     RevokeSeal(revoke::RevokeArgs),
+    /// RFC 3161 time stamps: `serve` runs the emulated TSA, `stamp` stamps a file.
+    #[command(subcommand)]
+    Tsa(tsa::TsaCommand),
 }
 
 fn main() -> ExitCode {
@@ -105,5 +109,6 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Verify(args) => verify::run(args, &ctx),
         Command::Seal(args) => seal::run(args, &ctx),
         Command::RevokeSeal(args) => revoke::run(args, &ctx),
+        Command::Tsa(cmd) => tsa::run(cmd, &ctx, cli.json),
     }
 }

@@ -79,12 +79,12 @@ pub fn error_code(err: &anyhow::Error) -> &'static str {
 /// Process exit status for an error: 2 when an input file could not be read as what it
 /// should be (a PDF that is missing, malformed, hostile or encrypted), else 1.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let pdf = err
-        .downcast_ref::<bidkit_pdf::PdfError>()
-        .or_else(|| match err.downcast_ref::<bidkit_app::AppError>() {
+    let pdf = err.downcast_ref::<bidkit_pdf::PdfError>().or_else(|| {
+        match err.downcast_ref::<bidkit_app::AppError>() {
             Some(bidkit_app::AppError::Pdf(e)) => Some(e),
             _ => None,
-        });
+        }
+    });
     match pdf.map(|e| e.root()) {
         Some(
             bidkit_pdf::PdfError::Io { .. }

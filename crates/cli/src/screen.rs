@@ -84,11 +84,10 @@ impl RelayArgs {
         for path in &self.trust {
             let pem = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            roots.extend(
-                Certificate::all_from_pem(&pem).with_context(|| {
+            roots
+                .extend(Certificate::all_from_pem(&pem).with_context(|| {
                     format!("{} holds no readable certificate", path.display())
-                })?,
-            );
+                })?);
         }
         Ok(TrustRoots::Roots(roots))
     }

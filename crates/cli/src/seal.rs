@@ -85,6 +85,10 @@ pub struct SealArgs {
     /// `/SubFilter` of the signature.
     #[arg(long, value_enum, default_value = "pkcs7")]
     sub_filter: SubFilterArg,
+    /// An RFC 3161 time-stamp authority (e.g. `bidkit tsa serve`'s URL): each signature
+    /// gets a signature time-stamp from it.
+    #[arg(long, value_name = "URL", env = "BIDKIT_TSA_URL")]
+    tsa: Option<String>,
     #[command(flatten)]
     screen: ScreenArgs,
     #[command(flatten)]
@@ -116,6 +120,7 @@ pub fn run(args: SealArgs, ctx: &Context) -> anyhow::Result<Output> {
             SubFilterArg::Cades => SubFilter::CadesDetached,
         },
         documents,
+        tsa_url: args.tsa.clone(),
     };
     let mut screen = Screen::new(&args.screen, "签章 / seal");
     let report = block_on(bidkit_app::seal::seal_documents(&opts, &mut screen))??;
@@ -151,6 +156,9 @@ fn report_text(r: &SealReport) -> String {
                 s.height_mm
             );
         }
+    }
+    if let Some(tsa) = &r.timestamp_authority {
+        let _ = writeln!(t, "  时间戳 / time-stamped by {tsa}");
     }
     let _ = writeln!(t, "  验证码 / verification code: {}", r.verification_code);
     t

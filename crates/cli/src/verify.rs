@@ -30,7 +30,10 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Output> {
     let options = if args.integrity_only {
         VerifyOptions::integrity_only()
     } else {
-        VerifyOptions::new(TrustChoice::from_home_and_pems(Some(ctx.home()), &args.trust)?)
+        VerifyOptions::new(TrustChoice::from_home_and_pems(
+            Some(ctx.home()),
+            &args.trust,
+        )?)
     };
     let report = verify_file(&args.file, &options)?;
     let exit = u8::try_from(report.exit_code()).unwrap_or(1);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use lopdf::{Dictionary, Object, ObjectId, Stream};
 
 use crate::syntax::{self, Indirect, ParseError, Parser};
-use crate::{filters, Limits, PdfError, Rect, Result};
+use crate::{Limits, PdfError, Rect, Result, filters};
 
 /// Where an object lives, per one cross-reference section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,7 +336,8 @@ impl PdfFile {
                 ),
             });
         }
-        self.fetch(revision, id, 0).map_err(|e| e.in_file(&self.path))
+        self.fetch(revision, id, 0)
+            .map_err(|e| e.in_file(&self.path))
     }
 
     /// Follow references (bounded by [`Limits::max_indirections`]) at the latest
@@ -379,8 +380,10 @@ impl PdfFile {
         let id = match trailer.get(b"Root") {
             Ok(Object::Reference(id)) => *id,
             _ => {
-                return Err(PdfError::malformed(None, "the trailer has no /Root reference")
-                    .in_file(&self.path))
+                return Err(
+                    PdfError::malformed(None, "the trailer has no /Root reference")
+                        .in_file(&self.path),
+                );
             }
         };
         match self.resolve_at(revision, &Object::Reference(id))? {
@@ -425,7 +428,10 @@ impl PdfFile {
                     if !visited.insert(id) {
                         return Err(PdfError::malformed(
                             None,
-                            format!("the page tree has a loop (object {} {} is reached twice)", id.0, id.1),
+                            format!(
+                                "the page tree has a loop (object {} {} is reached twice)",
+                                id.0, id.1
+                            ),
                         ));
                     }
                     Some(id)
@@ -453,14 +459,18 @@ impl PdfFile {
                 }
             }
             let kind = dict.get(b"Type").ok().and_then(|t| t.as_name().ok());
-            let is_node = kind == Some(&b"Pages"[..]) || (kind != Some(&b"Page"[..]) && dict.has(b"Kids"));
+            let is_node =
+                kind == Some(&b"Pages"[..]) || (kind != Some(&b"Page"[..]) && dict.has(b"Kids"));
             if is_node {
-                let kids = match self.resolve_at(revision, dict.get(b"Kids").unwrap_or(&Object::Null))? {
-                    Object::Array(kids) => kids,
-                    Object::Null => Vec::new(),
-                    _ => return Err(PdfError::malformed(None, "/Kids is not an array")),
-                };
-                if stack.len().saturating_add(kids.len()) > self.limits.max_pages.saturating_mul(2).saturating_add(64) {
+                let kids =
+                    match self.resolve_at(revision, dict.get(b"Kids").unwrap_or(&Object::Null))? {
+                        Object::Array(kids) => kids,
+                        Object::Null => Vec::new(),
+                        _ => return Err(PdfError::malformed(None, "/Kids is not an array")),
+                    };
+                if stack.len().saturating_add(kids.len())
+                    > self.limits.max_pages.saturating_mul(2).saturating_add(64)
+                {
                     return Err(PdfError::LimitExceeded {
                         what: "number of pages",
                         limit: self.limits.max_pages as u64,
@@ -472,7 +482,10 @@ impl PdfFile {
                 continue;
             }
             let Some(id) = id else {
-                return Err(PdfError::malformed(None, "a page is not an indirect object"));
+                return Err(PdfError::malformed(
+                    None,
+                    "a page is not an indirect object",
+                ));
             };
             if pages.len() >= self.limits.max_pages {
                 return Err(PdfError::LimitExceeded {
@@ -486,7 +499,9 @@ impl PdfFile {
                 reason: reason.into(),
             };
             let media = match &inherited.media {
-                Some(m) => self.rect(revision, m)?.ok_or_else(|| bad("invalid /MediaBox"))?,
+                Some(m) => self
+                    .rect(revision, m)?
+                    .ok_or_else(|| bad("invalid /MediaBox"))?,
                 None => return Err(bad("the page has no /MediaBox")),
             };
             let crop = match &inherited.crop {
@@ -496,7 +511,11 @@ impl PdfFile {
                 },
                 None => media,
             };
-            let rotate = match inherited.rotate.as_ref().map(|r| self.resolve_at(revision, r)) {
+            let rotate = match inherited
+                .rotate
+                .as_ref()
+                .map(|r| self.resolve_at(revision, r))
+            {
                 Some(Ok(Object::Integer(r))) => r,
                 Some(Ok(Object::Real(r))) => r as i64,
                 Some(Err(e)) => return Err(e),
@@ -529,10 +548,12 @@ impl PdfFile {
                 };
             }
             match dict.get(b"Parent") {
-                Ok(Object::Reference(id)) if visited.insert(*id) => match self.resolve(&Object::Reference(*id))? {
-                    Object::Dictionary(d) => dict = d,
-                    _ => return Ok(None),
-                },
+                Ok(Object::Reference(id)) if visited.insert(*id) => {
+                    match self.resolve(&Object::Reference(*id))? {
+                        Object::Dictionary(d) => dict = d,
+                        _ => return Ok(None),
+                    }
+                }
                 _ => return Ok(None),
             }
         }
@@ -612,11 +633,16 @@ impl PdfFile {
             let Some(chunk) = buf.get_mut(..want) else {
                 break;
             };
-            let n = self.read_full(pos, chunk).map_err(|e| e.in_file(&self.path))?;
+            let n = self
+                .read_full(pos, chunk)
+                .map_err(|e| e.in_file(&self.path))?;
             if n < want {
                 return Err(PdfError::io(
                     format!("reading bytes {pos}..{}", pos + want as u64),
-                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file became shorter"),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file became shorter",
+                    ),
                 )
                 .in_file(&self.path));
             }
@@ -644,7 +670,9 @@ impl PdfFile {
             }
             .in_file(&self.path));
         }
-        let v = self.read_vec(start, len).map_err(|e| e.in_file(&self.path))?;
+        let v = self
+            .read_vec(start, len)
+            .map_err(|e| e.in_file(&self.path))?;
         if v.len() < len {
             return Err(PdfError::io(
                 format!("reading bytes {start}..{}", start + len as u64),
@@ -672,7 +700,7 @@ impl PdfFile {
                     return Err(PdfError::io(
                         format!("reading bytes {}..{}", offset, offset + buf.len() as u64),
                         e,
-                    ))
+                    ));
                 }
             }
         }
@@ -697,7 +725,10 @@ impl PdfFile {
         mut f: impl FnMut(&mut Parser<'_>) -> std::result::Result<T, ParseError>,
     ) -> Result<T> {
         if offset >= self.len {
-            return Err(PdfError::malformed(offset, "offset past the end of the file"));
+            return Err(PdfError::malformed(
+                offset,
+                "offset past the end of the file",
+            ));
         }
         let mut window = 4096usize;
         loop {
@@ -728,7 +759,9 @@ impl PdfFile {
         let mut pos = from;
         let stop = from.saturating_add(max).min(self.len);
         while pos < stop {
-            let want = ((stop - pos) as usize).min(CHUNK).saturating_add(needle.len());
+            let want = ((stop - pos) as usize)
+                .min(CHUNK)
+                .saturating_add(needle.len());
             let buf = self.read_vec(pos, want)?;
             if let Some(i) = syntax::find(&buf, needle) {
                 return Ok(Some(pos + i as u64));
@@ -755,7 +788,10 @@ impl PdfFile {
         let tail_start = self.len - tail_len;
         let tail = self.read_vec(tail_start, tail_len as usize)?;
         let Some(sx) = syntax::rfind(&tail, b"startxref") else {
-            return Err(PdfError::malformed(None, "no startxref at the end of the file (truncated?)"));
+            return Err(PdfError::malformed(
+                None,
+                "no startxref at the end of the file (truncated?)",
+            ));
         };
         let after = tail.get(sx + 9..).unwrap_or_default();
         let mut p = Parser::new(after, tail_start + sx as u64 + 9, true, &self.limits);
@@ -765,13 +801,16 @@ impl PdfFile {
                 return Err(PdfError::malformed(
                     tail_start + sx as u64,
                     "startxref is not followed by an offset",
-                ))
+                ));
             }
         };
         if startxref >= self.len {
             return Err(PdfError::malformed(
                 tail_start + sx as u64,
-                format!("startxref {startxref} points past the end of the file ({} bytes)", self.len),
+                format!(
+                    "startxref {startxref} points past the end of the file ({} bytes)",
+                    self.len
+                ),
             ));
         }
 
@@ -788,10 +827,17 @@ impl PdfFile {
                 });
             }
             if !seen.insert(offset) {
-                return Err(PdfError::malformed(offset, "the /Prev chain of cross-reference sections loops"));
+                return Err(PdfError::malformed(
+                    offset,
+                    "the /Prev chain of cross-reference sections loops",
+                ));
             }
             let section = self.read_section(offset)?;
-            if section.trailer.get(b"Encrypt").is_ok_and(|e| !matches!(e, Object::Null)) {
+            if section
+                .trailer
+                .get(b"Encrypt")
+                .is_ok_and(|e| !matches!(e, Object::Null))
+            {
                 return Err(PdfError::Encrypted);
             }
             total_entries = total_entries.saturating_add(section.entries.len());
@@ -879,14 +925,16 @@ impl PdfFile {
             let mut section = self.read_table(offset)?;
             // Hybrid file: the table's trailer names a cross-reference stream whose
             // entries fill what the table leaves free or undeclared.
-            if let Ok(Object::Integer(stm)) = section.trailer.get(b"XRefStm") {
-                if *stm >= 0 && (*stm as u64) < self.len && *stm as u64 != offset {
-                    let hidden = self.read_xref_stream(*stm as u64)?;
-                    for (n, e) in hidden.entries {
-                        let slot = section.entries.entry(n).or_insert(XrefEntry::Free);
-                        if *slot == XrefEntry::Free {
-                            *slot = e;
-                        }
+            if let Ok(Object::Integer(stm)) = section.trailer.get(b"XRefStm")
+                && *stm >= 0
+                && (*stm as u64) < self.len
+                && *stm as u64 != offset
+            {
+                let hidden = self.read_xref_stream(*stm as u64)?;
+                for (n, e) in hidden.entries {
+                    let slot = section.entries.entry(n).or_insert(XrefEntry::Free);
+                    if *slot == XrefEntry::Free {
+                        *slot = e;
                     }
                 }
             }
@@ -912,10 +960,14 @@ impl PdfFile {
             if tok == b"trailer" {
                 break;
             }
-            let start = parse_u64(&tok).ok_or_else(|| PdfError::malformed(at, "expected a cross-reference subsection or `trailer`"))?;
+            let start = parse_u64(&tok).ok_or_else(|| {
+                PdfError::malformed(at, "expected a cross-reference subsection or `trailer`")
+            })?;
             r.skip_ws()?;
             let count_at = r.offset();
-            let count = parse_u64(&r.token()?).ok_or_else(|| PdfError::malformed(count_at, "expected a subsection entry count"))?;
+            let count = parse_u64(&r.token()?).ok_or_else(|| {
+                PdfError::malformed(count_at, "expected a subsection entry count")
+            })?;
             declared = declared.saturating_add(count);
             if declared > u64::from(self.limits.max_objects) {
                 return Err(PdfError::LimitExceeded {
@@ -939,9 +991,17 @@ impl PdfFile {
                 };
                 let generation = u16::try_from(gen_no).unwrap_or(u16::MAX);
                 let entry = match kind.as_slice() {
-                    b"n" if off > 0 => XrefEntry::InFile { offset: off, generation },
+                    b"n" if off > 0 => XrefEntry::InFile {
+                        offset: off,
+                        generation,
+                    },
                     b"n" | b"f" => XrefEntry::Free,
-                    _ => return Err(PdfError::malformed(e_at, "invalid cross-reference entry type")),
+                    _ => {
+                        return Err(PdfError::malformed(
+                            e_at,
+                            "invalid cross-reference entry type",
+                        ));
+                    }
                 };
                 entries.insert(number, entry);
             }
@@ -952,7 +1012,10 @@ impl PdfFile {
             Ok((o, p.offset()))
         })?;
         let Object::Dictionary(trailer) = trailer else {
-            return Err(PdfError::malformed(trailer_at, "the trailer is not a dictionary"));
+            return Err(PdfError::malformed(
+                trailer_at,
+                "the trailer is not a dictionary",
+            ));
         };
         Ok(Section {
             offset,
@@ -972,7 +1035,10 @@ impl PdfFile {
             ));
         };
         if !dict.has(b"W") {
-            return Err(PdfError::malformed(offset, "cross-reference stream without /W"));
+            return Err(PdfError::malformed(
+                offset,
+                "cross-reference stream without /W",
+            ));
         }
         let length = match dict.get(b"Length") {
             Ok(Object::Integer(n)) if *n >= 0 => Some(*n as u64),
@@ -986,12 +1052,22 @@ impl PdfFile {
                 for v in w {
                     match v {
                         Object::Integer(n) if (0..=8).contains(n) => out.push(*n as usize),
-                        _ => return Err(PdfError::malformed(offset, "invalid /W in a cross-reference stream (each width must be 0 to 8)")),
+                        _ => {
+                            return Err(PdfError::malformed(
+                                offset,
+                                "invalid /W in a cross-reference stream (each width must be 0 to 8)",
+                            ));
+                        }
                     }
                 }
                 out
             }
-            _ => return Err(PdfError::malformed(offset, "invalid /W in a cross-reference stream")),
+            _ => {
+                return Err(PdfError::malformed(
+                    offset,
+                    "invalid /W in a cross-reference stream",
+                ));
+            }
         };
         let (w0, w1, w2) = (
             w.first().copied().unwrap_or(0),
@@ -1000,26 +1076,43 @@ impl PdfFile {
         );
         let row = w0 + w1 + w2;
         if row == 0 {
-            return Err(PdfError::malformed(offset, "/W of a cross-reference stream is all zero"));
+            return Err(PdfError::malformed(
+                offset,
+                "/W of a cross-reference stream is all zero",
+            ));
         }
         let size = match dict.get(b"Size") {
             Ok(Object::Integer(n)) if *n >= 0 => *n as u64,
-            _ => return Err(PdfError::malformed(offset, "cross-reference stream without a valid /Size")),
+            _ => {
+                return Err(PdfError::malformed(
+                    offset,
+                    "cross-reference stream without a valid /Size",
+                ));
+            }
         };
         let index: Vec<(u64, u64)> = match dict.get(b"Index") {
             Ok(Object::Array(items)) => {
                 let mut out = Vec::new();
                 for pair in items.chunks(2) {
                     match pair {
-                        [Object::Integer(a), Object::Integer(b)] if *a >= 0 && *b >= 0 => out.push((*a as u64, *b as u64)),
-                        _ => return Err(PdfError::malformed(offset, "invalid /Index in a cross-reference stream")),
+                        [Object::Integer(a), Object::Integer(b)] if *a >= 0 && *b >= 0 => {
+                            out.push((*a as u64, *b as u64))
+                        }
+                        _ => {
+                            return Err(PdfError::malformed(
+                                offset,
+                                "invalid /Index in a cross-reference stream",
+                            ));
+                        }
                     }
                 }
                 out
             }
             _ => vec![(0, size)],
         };
-        let declared = index.iter().fold(0u64, |acc, (_, c)| acc.saturating_add(*c));
+        let declared = index
+            .iter()
+            .fold(0u64, |acc, (_, c)| acc.saturating_add(*c));
         if declared > u64::from(self.limits.max_objects) {
             return Err(PdfError::LimitExceeded {
                 what: "objects in one cross-reference section",
@@ -1090,8 +1183,16 @@ impl PdfFile {
             }
         }
         // No usable /Length: search for `endstream`.
-        let Some(at) = self.search(data_offset, b"endstream", self.limits.max_stream_raw.saturating_add(2))? else {
-            return Err(PdfError::malformed(data_offset, "stream without `endstream`"));
+        let Some(at) = self.search(
+            data_offset,
+            b"endstream",
+            self.limits.max_stream_raw.saturating_add(2),
+        )?
+        else {
+            return Err(PdfError::malformed(
+                data_offset,
+                "stream without `endstream`",
+            ));
         };
         let n = at - data_offset;
         if n > self.limits.max_stream_raw {
@@ -1155,7 +1256,11 @@ impl PdfFile {
                 let objstm = self.object_stream(revision, stream, depth)?;
                 let slot = match objstm.offsets.get(index as usize) {
                     Some((n, off)) if *n == id.0 => Some(*off),
-                    _ => objstm.offsets.iter().find(|(n, _)| *n == id.0).map(|(_, o)| *o),
+                    _ => objstm
+                        .offsets
+                        .iter()
+                        .find(|(n, _)| *n == id.0)
+                        .map(|(_, o)| *o),
                 };
                 let Some(off) = slot else {
                     return Err(PdfError::BadObject {
@@ -1183,7 +1288,13 @@ impl PdfFile {
         }
     }
 
-    fn load_in_file(&self, revision: usize, offset: u64, id: ObjectId, depth: usize) -> Result<Object> {
+    fn load_in_file(
+        &self,
+        revision: usize,
+        offset: u64,
+        id: ObjectId,
+        depth: usize,
+    ) -> Result<Object> {
         let bad = |reason: String| PdfError::BadObject {
             id: id.0,
             generation: id.1,
@@ -1214,11 +1325,13 @@ impl PdfFile {
                 }
                 let length = match dict.get(b"Length") {
                     Ok(Object::Integer(n)) if *n >= 0 => Some(*n as u64),
-                    Ok(Object::Reference(r)) if *r != id => match self.fetch(revision, *r, depth + 1) {
-                        Ok(Some(Object::Integer(n))) if n >= 0 => Some(n as u64),
-                        Err(e @ PdfError::LimitExceeded { .. }) => return Err(e),
-                        _ => None,
-                    },
+                    Ok(Object::Reference(r)) if *r != id => {
+                        match self.fetch(revision, *r, depth + 1) {
+                            Ok(Some(Object::Integer(n))) if n >= 0 => Some(n as u64),
+                            Err(e @ PdfError::LimitExceeded { .. }) => return Err(e),
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 let (content, _) = self.stream_bytes(data_offset, length)?;
@@ -1240,7 +1353,7 @@ impl PdfFile {
                     id: number,
                     generation: 0,
                     reason: "object stream missing (or itself compressed)".into(),
-                })
+                });
             }
         };
         if let Some((_, s)) = self.cache().objstms.iter().find(|(l, _)| *l == location) {
@@ -1272,7 +1385,9 @@ impl PdfFile {
         for _ in 0..n {
             match (p.unsigned(), p.unsigned()) {
                 (Ok(Some(num)), Ok(Some(off))) => {
-                    let (Ok(num), Some(abs)) = (u32::try_from(num), (off as usize).checked_add(first)) else {
+                    let (Ok(num), Some(abs)) =
+                        (u32::try_from(num), (off as usize).checked_add(first))
+                    else {
                         return Err(bad("object stream header out of range"));
                     };
                     offsets.push((num, abs));
@@ -1372,13 +1487,19 @@ impl<'f> Chunked<'f> {
                 break;
             }
             if out.len() >= 32 {
-                return Err(PdfError::malformed(at, "overlong token in a cross-reference table"));
+                return Err(PdfError::malformed(
+                    at,
+                    "overlong token in a cross-reference table",
+                ));
             }
             out.push(b);
             self.pos += 1;
         }
         if out.is_empty() {
-            return Err(PdfError::malformed(at, "unexpected data in a cross-reference table"));
+            return Err(PdfError::malformed(
+                at,
+                "unexpected data in a cross-reference table",
+            ));
         }
         Ok(out)
     }

@@ -29,7 +29,12 @@ pub fn filter_chain(dict: &Dictionary) -> Result<Vec<(Vec<u8>, Option<Dictionary
             }
             out
         }
-        Ok(_) => return Err(PdfError::malformed(None, "/Filter is neither a name nor an array")),
+        Ok(_) => {
+            return Err(PdfError::malformed(
+                None,
+                "/Filter is neither a name nor an array",
+            ));
+        }
     };
     if filters.len() > MAX_FILTERS {
         return Err(PdfError::LimitExceeded {
@@ -121,7 +126,10 @@ pub fn inflate(input: &[u8], limits: &Limits) -> Result<Vec<u8>> {
         Ok(_) => {}
         Err(e) => {
             if out.is_empty() {
-                return Err(PdfError::malformed(None, format!("corrupt Flate data: {e}")));
+                return Err(PdfError::malformed(
+                    None,
+                    format!("corrupt Flate data: {e}"),
+                ));
             }
             tracing::debug!("corrupt Flate data after {} bytes: {e}", out.len());
         }
@@ -148,7 +156,10 @@ pub fn predict(data: Vec<u8>, params: Option<&Dictionary>) -> Result<Vec<u8>> {
     let colors = int_param(params, b"Colors", 1);
     let bpc = int_param(params, b"BitsPerComponent", 8);
     let columns = int_param(params, b"Columns", 1);
-    if !(1..=32).contains(&colors) || ![1, 2, 4, 8, 16].contains(&bpc) || !(1..=1 << 24).contains(&columns) {
+    if !(1..=32).contains(&colors)
+        || ![1, 2, 4, 8, 16].contains(&bpc)
+        || !(1..=1 << 24).contains(&columns)
+    {
         return Err(PdfError::malformed(None, "invalid predictor parameters"));
     }
     // All three are small positive numbers now: no overflow.
@@ -174,7 +185,9 @@ pub fn predict(data: Vec<u8>, params: Option<&Dictionary>) -> Result<Vec<u8>> {
             Ok(out)
         }
         10..=15 => png_unpredict(&data, row, bpp),
-        _ => Err(PdfError::UnsupportedFilter(format!("predictor {predictor}"))),
+        _ => Err(PdfError::UnsupportedFilter(format!(
+            "predictor {predictor}"
+        ))),
     }
 }
 
@@ -192,16 +205,29 @@ fn png_unpredict(data: &[u8], row: usize, bpp: usize) -> Result<Vec<u8>> {
         }
         for i in 0..row {
             let x = line.get(i).copied().unwrap_or(0);
-            let a = if i >= bpp { cur.get(i - bpp).copied().unwrap_or(0) } else { 0 };
+            let a = if i >= bpp {
+                cur.get(i - bpp).copied().unwrap_or(0)
+            } else {
+                0
+            };
             let b = prev.get(i).copied().unwrap_or(0);
-            let c = if i >= bpp { prev.get(i - bpp).copied().unwrap_or(0) } else { 0 };
+            let c = if i >= bpp {
+                prev.get(i - bpp).copied().unwrap_or(0)
+            } else {
+                0
+            };
             let v = match kind {
                 0 => x,
                 1 => x.wrapping_add(a),
                 2 => x.wrapping_add(b),
                 3 => x.wrapping_add(((u16::from(a) + u16::from(b)) / 2) as u8),
                 4 => x.wrapping_add(paeth(a, b, c)),
-                _ => return Err(PdfError::malformed(None, format!("invalid PNG filter type {kind}"))),
+                _ => {
+                    return Err(PdfError::malformed(
+                        None,
+                        format!("invalid PNG filter type {kind}"),
+                    ));
+                }
             };
             if let Some(slot) = cur.get_mut(i) {
                 *slot = v;
@@ -379,6 +405,9 @@ mod tests {
     fn ascii() {
         assert_eq!(ascii_hex(b"41 42 4>", &Limits::DEFAULT).unwrap(), b"AB@");
         assert_eq!(ascii85(b"87cURDZ~>", &Limits::DEFAULT).unwrap(), b"Hello");
-        assert_eq!(run_length(&[1, b'a', b'b', 254, b'c', 128], &Limits::DEFAULT).unwrap(), b"abccc");
+        assert_eq!(
+            run_length(&[1, b'a', b'b', 254, b'c', 128], &Limits::DEFAULT).unwrap(),
+            b"abccc"
+        );
     }
 }

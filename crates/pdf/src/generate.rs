@@ -174,7 +174,7 @@ pub fn write_document(spec: &DocumentSpec, path: &Path) -> Result<GeneratedDocum
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::NamedTempFile::new_in(dir)
+    let tmp = crate::update::output_temp_file(dir)
         .map_err(|e| PdfError::io("creating a temporary file", e).in_file(path))?;
     let file = tmp
         .reopen()

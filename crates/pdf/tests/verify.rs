@@ -84,11 +84,20 @@ fn base_pdf(path: &Path, pages: usize) {
     doc.save(path).unwrap();
 }
 
-/// Sign `input` into `output` with one stamp on `page` (0-based), as field `name`.
+/// Sign `input` into `output` with one stamp on `page` (0-based), as field `name`
+/// (the field is its own single widget; the page's `/Annots` stays as it is, or
+/// becomes a direct array).
 fn sign(input: &Path, output: &Path, s: &Signer, name: &str, page: usize) {
+    sign_on(input, output, s, name, &[page], false);
+}
+
+/// Sign with one stamp per page of `pages`. With `kids`, the field has one `/Kids`
+/// widget per page and pages without an indirect `/Annots` array get a new one; without,
+/// `pages` must hold one page and the field is its own widget. With `kids` the
+/// `/SubFilter` is `ETSI.CAdES.detached`, else `adbe.pkcs7.detached`.
+fn sign_on(input: &Path, output: &Path, s: &Signer, name: &str, pages: &[usize], kids: bool) {
     let file = PdfFile::open(input, Limits::DEFAULT).unwrap();
-    let pages = file.pages().unwrap();
-    let page_info = &pages[page];
+    let all_pages = file.pages().unwrap();
     let (root_id, catalog) = file.catalog().unwrap();
     let mut up = IncrementalUpdate::new(&file);
     let field_id = up.allocate();
@@ -96,7 +105,8 @@ fn sign(input: &Path, output: &Path, s: &Signer, name: &str, page: usize) {
     let ap_id = up.allocate();
     let image_id = up.allocate();
 
-    // The seal picture: a 1×1 red image; the appearance draws it across the box.
+    // The seal picture: a 1×1 red image; the appearance draws it across the box. One
+    // picture and one appearance, however many stamps.
     let image = Stream::new(
         dictionary! {
             "Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1,
@@ -114,36 +124,72 @@ fn sign(input: &Path, output: &Path, s: &Signer, name: &str, page: usize) {
         b"q 100 0 0 100 0 0 cm /Im0 Do Q".to_vec(),
     );
     up.put(ap_id, Object::Stream(ap));
-    let field = dictionary! {
-        "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+    let widget = |page: lopdf::ObjectId| {
+        dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "F" => 4, "P" => page,
+            "Rect" => vec![100.into(), 100.into(), 200.into(), 200.into()],
+            "AP" => dictionary! { "N" => ap_id },
+        }
+    };
+    let mut field = dictionary! {
+        "FT" => "Sig",
         "T" => Object::string_literal(name),
         "V" => sig_id,
-        "F" => 4,
-        "P" => page_info.id,
-        "Rect" => vec![100.into(), 100.into(), 200.into(), 200.into()],
-        "AP" => dictionary! { "N" => ap_id },
     };
+    let mut placed = Vec::new();
+    if kids {
+        let mut kid_refs = Vec::new();
+        for &p in pages {
+            let kid = up.allocate();
+            let mut w = widget(all_pages[p].id);
+            w.set("Parent", field_id);
+            up.put(kid, Object::Dictionary(w));
+            kid_refs.push(Object::Reference(kid));
+            placed.push((p, kid));
+        }
+        field.set("Kids", kid_refs);
+    } else {
+        assert_eq!(pages.len(), 1);
+        field.extend(&widget(all_pages[pages[0]].id));
+        placed.push((pages[0], field_id));
+    }
     up.put(field_id, Object::Dictionary(field));
 
-    // The page gains the widget.
-    let mut page_dict = page_info.dict.clone();
-    let mut annots = match page_dict.get(b"Annots") {
-        Ok(a) => match file.resolve(a).unwrap() {
-            Object::Array(a) => a,
-            _ => Vec::new(),
-        },
-        Err(_) => Vec::new(),
-    };
-    annots.push(Object::Reference(field_id));
-    page_dict.set("Annots", annots);
-    up.put(page_info.id, Object::Dictionary(page_dict));
+    // The pages gain the widgets.
+    for (p, widget_id) in placed {
+        let info = &all_pages[p];
+        match info.dict.get(b"Annots") {
+            Ok(Object::Reference(annots_id)) => {
+                let Object::Array(mut annots) = file.object(*annots_id).unwrap() else {
+                    panic!("/Annots is not an array")
+                };
+                annots.push(Object::Reference(widget_id));
+                up.put(*annots_id, Object::Array(annots));
+            }
+            other => {
+                let mut annots = match other {
+                    Ok(Object::Array(a)) => a.clone(),
+                    _ => Vec::new(),
+                };
+                annots.push(Object::Reference(widget_id));
+                let mut page_dict = info.dict.clone();
+                if kids {
+                    let annots_id = up.allocate();
+                    up.put(annots_id, Object::Array(annots));
+                    page_dict.set("Annots", annots_id);
+                } else {
+                    page_dict.set("Annots", annots);
+                }
+                up.put(info.id, Object::Dictionary(page_dict));
+            }
+        }
+    }
 
     // The AcroForm gains the field.
     match catalog.get(b"AcroForm") {
         Ok(Object::Reference(form_id)) => {
-            let mut form = match file.object(*form_id).unwrap() {
-                Object::Dictionary(d) => d,
-                _ => panic!("AcroForm is not a dictionary"),
+            let Object::Dictionary(mut form) = file.object(*form_id).unwrap() else {
+                panic!("AcroForm is not a dictionary")
             };
             let mut fields = match form.get(b"Fields") {
                 Ok(Object::Array(a)) => a.clone(),
@@ -168,8 +214,13 @@ fn sign(input: &Path, output: &Path, s: &Signer, name: &str, page: usize) {
         }
     }
 
+    let sub_filter = if kids {
+        "ETSI.CAdES.detached"
+    } else {
+        "adbe.pkcs7.detached"
+    };
     let sig = dictionary! {
-        "Type" => "Sig", "Filter" => "Adobe.PPKLite", "SubFilter" => "adbe.pkcs7.detached",
+        "Type" => "Sig", "Filter" => "Adobe.PPKLite", "SubFilter" => sub_filter,
         "M" => Object::string_literal("D:20260311080000Z"),
         "Name" => Object::string_literal("verify test"),
     };
@@ -378,6 +429,79 @@ fn two_successive_signatures_are_both_valid() {
         }
         for sig in &report.signatures {
             assert_eq!(sig.verdict, SignatureVerdict::Valid);
+        }
+    }
+}
+
+#[test]
+fn stamps_as_kids_on_several_pages_and_indirect_annots_are_allowed_later() {
+    for suite in Suite::ALL {
+        let fx = signed_once(suite);
+        // Second operation: one field, a widget on each page, new indirect /Annots arrays.
+        let second = fx.dir.join("kids.pdf");
+        sign_on(&fx.signed, &second, &fx.signer, "Bidkit-2", &[0, 1], true);
+        // Third: page 1's /Annots is now an indirect array, replaced as an object.
+        let third = fx.dir.join("kids-then-one.pdf");
+        sign(&second, &third, &fx.signer, "Bidkit-3", 0);
+        let report = verify(&third, &trust(&fx.home));
+        assert_eq!(report.exit_code(), 0, "{}", report.to_text());
+        let [first, kids, last] = &report.signatures[..] else {
+            panic!("{}", report.to_text())
+        };
+        assert_eq!(kids.sub_filter.as_deref(), Some("ETSI.CAdES.detached"));
+        let pages: Vec<_> = kids.stamps.iter().map(|s| s.page).collect();
+        assert_eq!(pages, [Some(1), Some(2)]);
+        assert!(kids.stamps.iter().all(|s| s.image));
+        assert_eq!(last.stamps[0].page, Some(1));
+        assert_eq!(first.changes_after.len(), 2);
+        for rev in &first.changes_after {
+            for c in &rev.changes {
+                assert_eq!(c.class, ChangeClass::Allowed, "{c:?}");
+            }
+        }
+        // A widget added to a page without a signature field is not allowed.
+        let file = PdfFile::open(&third, Limits::DEFAULT).unwrap();
+        let page = file.pages().unwrap()[1].clone();
+        let Ok(Object::Reference(annots_id)) = page.dict.get(b"Annots") else {
+            panic!("page 2 has no indirect /Annots")
+        };
+        let Object::Array(mut annots) = file.object(*annots_id).unwrap() else {
+            panic!()
+        };
+        let mut up = IncrementalUpdate::new(&file);
+        let note = up.allocate();
+        up.put(
+            note,
+            Object::Dictionary(dictionary! {
+                "Type" => "Annot", "Subtype" => "FreeText", "P" => page.id,
+                "Rect" => vec![0.into(), 0.into(), 300.into(), 50.into()],
+                "Contents" => Object::string_literal("Price: 1 yuan"),
+            }),
+        );
+        annots.push(Object::Reference(note));
+        up.put(*annots_id, Object::Array(annots));
+        let annotated = fx.dir.join("annotated.pdf");
+        up.write(&annotated, HashAlgorithm::Sha256)
+            .unwrap()
+            .commit()
+            .unwrap();
+        drop(file);
+        let report = verify(&annotated, &trust(&fx.home));
+        assert_eq!(report.exit_code(), 1);
+        for sig in &report.signatures {
+            let SignatureVerdict::ModifiedAfter { changes } = &sig.verdict else {
+                panic!("{:?}", sig.verdict)
+            };
+            assert!(
+                changes.iter().any(|c| c.contains("annotations of page 2")),
+                "{changes:?}"
+            );
+            assert!(
+                changes
+                    .iter()
+                    .any(|c| c.contains(&format!("{} 0 R", note.0))),
+                "{changes:?}"
+            );
         }
     }
 }
@@ -599,6 +723,112 @@ fn removed_byte_range_or_contents_is_invalid() {
             bytes[at + 9] = b'X';
         });
         assert_invalid(&verify(&copy, &trust(&fx.home)), "no /ByteRange");
+    }
+}
+
+/// Add a signature field whose `/V` is `sig` (written as is, no placeholder) and commit.
+fn add_fake_signature(input: &Path, output: &Path, sig: Object) {
+    let file = PdfFile::open(input, Limits::DEFAULT).unwrap();
+    let page = file.pages().unwrap()[0].clone();
+    let (root_id, catalog) = file.catalog().unwrap();
+    let mut up = IncrementalUpdate::new(&file);
+    let field_id = up.allocate();
+    let sig_id = up.allocate();
+    up.put(sig_id, sig);
+    up.put(
+        field_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig",
+            "T" => Object::string_literal("Hostile"), "V" => sig_id, "P" => page.id,
+            "Rect" => vec![0.into(), 0.into(), 0.into(), 0.into()],
+        }),
+    );
+    let form_id = up.allocate();
+    up.put(
+        form_id,
+        Object::Dictionary(dictionary! { "Fields" => vec![Object::Reference(field_id)] }),
+    );
+    let mut catalog = catalog.clone();
+    catalog.set("AcroForm", form_id);
+    up.put(root_id, Object::Dictionary(catalog));
+    up.write(output, HashAlgorithm::Sha256)
+        .unwrap()
+        .commit()
+        .unwrap();
+}
+
+#[test]
+fn hostile_signature_dictionaries_are_invalid_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.pdf");
+    base_pdf(&base, 1);
+    let sig = |br: Object, contents: Object| {
+        Object::Dictionary(dictionary! {
+            "Type" => "Sig", "Filter" => "Adobe.PPKLite", "SubFilter" => "adbe.pkcs7.detached",
+            "ByteRange" => br, "Contents" => contents,
+        })
+    };
+    let ints = |v: &[i64]| Object::Array(v.iter().map(|&i| Object::Integer(i)).collect());
+    let hex = |b: Vec<u8>| Object::String(b, lopdf::StringFormat::Hexadecimal);
+    let cases: Vec<(&str, Object, &str)> = vec![
+        (
+            "negative",
+            sig(ints(&[0, -5, 10, 20]), hex(vec![0x30, 0])),
+            "negative",
+        ),
+        (
+            "reals",
+            sig(
+                Object::Array(vec![0.into(), Object::Real(1.5), 10.into(), 20.into()]),
+                hex(vec![0x30]),
+            ),
+            "other than integers",
+        ),
+        (
+            "three",
+            sig(ints(&[0, 10, 20]), hex(vec![0x30])),
+            "instead of 4",
+        ),
+        (
+            "huge-range",
+            sig(ints(&[0, 10, 20, i64::MAX]), hex(vec![0x30])),
+            "past the end",
+        ),
+        (
+            "literal",
+            sig(
+                ints(&[0, 10, 20, 30]),
+                Object::String(b"0000".to_vec(), lopdf::StringFormat::Literal),
+            ),
+            "not a hex string",
+        ),
+        (
+            "huge-contents",
+            sig(ints(&[0, 10, 20, 30]), hex(vec![0; 5 * 1024 * 1024])),
+            "more than",
+        ),
+        (
+            "not-cms",
+            sig(ints(&[0, 10, 20, 30]), hex(vec![1, 2, 3, 4])),
+            "not a readable CMS signature",
+        ),
+        (
+            "not-a-dict",
+            Object::Integer(42),
+            "not a signature dictionary",
+        ),
+        (
+            "byte-range-not-array",
+            sig(Object::Integer(7), hex(vec![0x30])),
+            "not an array",
+        ),
+    ];
+    for (name, dict, why) in cases {
+        let out = dir.path().join(format!("{name}.pdf"));
+        add_fake_signature(&base, &out, dict);
+        let report = verify(&out, &VerifyOptions::integrity_only());
+        assert_eq!(report.signatures.len(), 1, "{name}");
+        assert_invalid(&report, why);
     }
 }
 

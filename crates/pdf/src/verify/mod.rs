@@ -52,7 +52,7 @@ use time::OffsetDateTime;
 
 pub use report::{
     ChainStatus, ChangeClass, ChangeKind, DocumentVerdict, ObjectChange, RevisionChanges,
-    RevisionSummary, SignatureReport, SignatureVerdict, SignerInfo, StampReport,
+    RevisionSummary, SignatureReport, SignatureVerdict, SignerInfo, StampReport, TimestampReport,
     VerificationReport,
 };
 
@@ -237,6 +237,7 @@ pub fn verify(file: &PdfFile, options: &VerifyOptions) -> VerificationReport {
             signer: checked.signer,
             signing_time: checked.signing_time,
             claimed_time: checked.claimed_time,
+            timestamp: checked.timestamp,
             name: checked.name,
             algorithm: checked.algorithm,
             digest_algorithm: checked.digest_algorithm,

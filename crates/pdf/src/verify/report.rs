@@ -205,6 +205,18 @@ impl RevisionChanges {
     }
 }
 
+/// A signature time-stamp (RFC 3161 token in the signer's unsigned attributes).
+#[derive(Clone, Debug, Serialize)]
+pub struct TimestampReport {
+    /// `genTime`: when the authority saw the signature.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// The token's serial number (hex).
+    pub serial: String,
+    /// The time-stamp authority, as its certificate names it.
+    pub authority: String,
+}
+
 /// Everything found about one signature.
 #[derive(Clone, Debug, Serialize)]
 pub struct SignatureReport {
@@ -223,6 +235,9 @@ pub struct SignatureReport {
     pub signing_time: Option<OffsetDateTime>,
     /// `/M` from the signature dictionary, as written (a claim, not signed).
     pub claimed_time: Option<String>,
+    /// The RFC 3161 signature time-stamp, when the signature carries one (its token
+    /// verified against the signature value; a bad token makes the signature invalid).
+    pub timestamp: Option<TimestampReport>,
     /// `/Name` from the signature dictionary.
     pub name: Option<String>,
     /// Signature algorithm (`SM2-with-SM3`, `ECDSA-P256-with-SHA256`).
@@ -335,6 +350,15 @@ fn write_signature(out: &mut String, n: usize, s: &SignatureReport) {
         let _ = writeln!(out, "  Signed at:   {}", bidkit_pki::fmt_time(t));
     } else if let Some(m) = &s.claimed_time {
         let _ = writeln!(out, "  Signed at:   {m} (claimed in /M, not signed)");
+    }
+    if let Some(ts) = &s.timestamp {
+        let _ = writeln!(
+            out,
+            "  Time-stamp:  {} by {} [serial {}]",
+            bidkit_pki::fmt_time(ts.time),
+            ts.authority,
+            ts.serial
+        );
     }
     if let Some(a) = &s.algorithm {
         let _ = writeln!(

@@ -12,7 +12,7 @@ use super::objects::{
     MAX_WALK, acroform_at, array_of, as_dict, catalog_at, dict_of, get_resolved, has_name, id_str,
     name_of, number, resolve_at, text_string,
 };
-use super::report::{ChainStatus, SignerInfo, StampReport};
+use super::report::{ChainStatus, SignerInfo, StampReport, TimestampReport};
 use super::{TrustChoice, VerifyOptions};
 use crate::geometry::pt_to_mm;
 use crate::{PageInfo, PdfFile, Rect};
@@ -135,14 +135,22 @@ pub(crate) struct Checked {
     pub digest_algorithm: Option<String>,
     pub integrity: Option<bidkit_cms::SignatureCheck>,
     pub chain: Option<ChainStatus>,
-    /// Why the signature is invalid (first problem found).
+    pub timestamp: Option<TimestampReport>,
+    /// Why the signature is invalid (every problem found, `; `-separated).
     pub invalid: Option<String>,
 }
 
 impl Checked {
+    /// Record a problem (each one once, in the order found).
     fn fail(&mut self, reason: impl Into<String>) {
-        if self.invalid.is_none() {
-            self.invalid = Some(reason.into());
+        let reason = reason.into();
+        match &mut self.invalid {
+            None => self.invalid = Some(reason),
+            Some(all) if !all.contains(&reason) => {
+                all.push_str("; ");
+                all.push_str(&reason);
+            }
+            Some(_) => {}
         }
     }
 }
@@ -259,6 +267,20 @@ pub(crate) fn check(file: &PdfFile, found: &FoundSignature, options: &VerifyOpti
         not_after: parsed.signer.not_after(),
     });
     out.signing_time = parsed.signing_time;
+    if let Some(token) = &parsed.timestamp_token {
+        let imprint =
+            bidkit_cms::tsa::signature_imprint(parsed.digest_algorithm, &parsed.signature);
+        match bidkit_cms::tsa::verify_token(token, &imprint) {
+            Ok(info) => {
+                out.timestamp = Some(TimestampReport {
+                    time: info.time,
+                    serial: info.serial,
+                    authority: info.tsa_subject,
+                })
+            }
+            Err(e) => out.fail(format!("the signature time-stamp is not valid: {e}")),
+        }
+    }
     out.algorithm = Some(parsed.suite.signature().to_string());
     out.digest_algorithm = Some(parsed.digest_algorithm.name().to_owned());
 

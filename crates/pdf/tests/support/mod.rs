@@ -86,7 +86,8 @@ fn missing(oracle: Oracle) -> Option<String> {
         return v.clone();
     }
     let apt = |tool: &str, pkg: &str| {
-        (!on_path(tool)).then(|| format!("`{tool}` not found (apt package {pkg}; run scripts/setup)"))
+        (!on_path(tool))
+            .then(|| format!("`{tool}` not found (apt package {pkg}; run scripts/setup)"))
     };
     let why = match oracle {
         Oracle::Qpdf => apt("qpdf", "qpdf"),
@@ -245,8 +246,7 @@ impl Raster {
     pub fn at_pt(&self, x_pt: f64, y_pt: f64) -> [u8; 3] {
         let col = x_pt.floor();
         let row = (f64::from(self.height) - y_pt).floor();
-        if col < 0.0 || row < 0.0 || col >= f64::from(self.width) || row >= f64::from(self.height)
-        {
+        if col < 0.0 || row < 0.0 || col >= f64::from(self.width) || row >= f64::from(self.height) {
             return [255, 255, 255];
         }
         let i = (row as usize * self.width as usize + col as usize) * 3;
@@ -257,7 +257,8 @@ impl Raster {
 /// Page `page` (1-based) of `pdf` rendered by `pdftoppm -r 72 -f N -l N -png`, cached per
 /// file (path, size, modification time) and page.
 pub fn render_page(pdf: &Path, page: u32) -> Raster {
-    static CACHE: OnceLock<Mutex<HashMap<(PathBuf, u64, u128, u32), Raster>>> = OnceLock::new();
+    type Key = (PathBuf, u64, u128, u32);
+    static CACHE: OnceLock<Mutex<HashMap<Key, Raster>>> = OnceLock::new();
     need(Oracle::Pdftoppm);
     let meta = std::fs::metadata(pdf).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
     let mtime = meta
@@ -424,7 +425,14 @@ pub fn openssl_p256_self_signed(dir: &Path, common_name: &str) -> Option<(PathBu
     let key = dir.join("key.pem");
     let cert = dir.join("cert.pem");
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
         .args(["-nodes", "-days", "2", "-subj"])
         .arg(format!("/CN={common_name}"))
         .arg("-keyout")
