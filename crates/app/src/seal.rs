@@ -56,6 +56,9 @@ pub struct SealOptions {
     pub sub_filter: SubFilter,
     /// The documents; all are signed under one approval.
     pub documents: Vec<SealDocument>,
+    /// Put a GB/T 38540 `SES_Signature` (with the seal's `SESeal` record) in
+    /// `/Contents` instead of a CMS `SignedData`, for platforms that require it.
+    pub ses: bool,
     /// An RFC 3161 time-stamp authority: when set, each signature gets a signature
     /// time-stamp token (unsigned attribute) from it before it is embedded.
     pub tsa_url: Option<String>,
@@ -88,9 +91,16 @@ pub struct SealReport {
 struct SealInfo {
     name: String,
     picture: SealPicture,
+    /// The GB/T 38540 record, when asked for.
+    record: Option<bidkit_ses::SESeal>,
 }
 
-fn load_seal(home: &Path, seal_id: i64, now: time::OffsetDateTime) -> Result<SealInfo, AppError> {
+fn load_seal(
+    home: &Path,
+    seal_id: i64,
+    now: time::OffsetDateTime,
+    with_record: bool,
+) -> Result<SealInfo, AppError> {
     let service = Service::open(home)?;
     let seal = service.seal(seal_id)?;
     if seal.status == SealStatus::Voided {
@@ -122,9 +132,21 @@ fn load_seal(home: &Path, seal_id: i64, now: time::OffsetDateTime) -> Result<Sea
             ),
         });
     }
+    let record = if with_record {
+        let der = service.seal_record(seal_id)?;
+        Some(
+            bidkit_ses::SESeal::from_der(&der).map_err(|e| AppError::InvalidOption {
+                option: "ses",
+                reason: format!("seal #{seal_id} ({}): its seal record: {e}", seal.name),
+            })?,
+        )
+    } else {
+        None
+    };
     Ok(SealInfo {
         name: seal.name,
         picture: SealPicture::from_png(&png, None)?,
+        record,
     })
 }
 
@@ -140,7 +162,7 @@ pub async fn seal_documents(
         });
     }
     let sign = &opts.sign;
-    let seal = load_seal(&sign.home, opts.seal_id, date_time(&sign.clock))?;
+    let seal = load_seal(&sign.home, opts.seal_id, date_time(&sign.clock), opts.ses)?;
     let seal_mm = (seal.picture.width_mm, seal.picture.height_mm);
     // Every document and placement is checked before any QR code is shown.
     for doc in &opts.documents {
@@ -168,6 +190,7 @@ pub async fn seal_documents(
             date_time(&sign.clock),
         );
         job.sub_filter = opts.sub_filter;
+        job.ses_seal = seal.record.clone();
         match prepare(&job) {
             Ok(p) => prepared.push(p),
             Err(e) => {

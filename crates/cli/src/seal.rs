@@ -85,6 +85,11 @@ pub struct SealArgs {
     /// `/SubFilter` of the signature.
     #[arg(long, value_enum, default_value = "pkcs7")]
     sub_filter: SubFilterArg,
+    /// Put a GB/T 38540 SES_Signature (with the seal's record) in /Contents instead of a
+    /// CMS SignedData, for platforms that require it (Adobe, poppler and pyHanko cannot
+    /// read it; `bidkit verify` can).
+    #[arg(long)]
+    ses: bool,
     /// An RFC 3161 time-stamp authority (e.g. `bidkit tsa serve`'s URL): each signature
     /// gets a signature time-stamp from it.
     #[arg(long, value_name = "URL", env = "BIDKIT_TSA_URL")]
@@ -120,6 +125,7 @@ pub fn run(args: SealArgs, ctx: &Context) -> anyhow::Result<Output> {
             SubFilterArg::Cades => SubFilter::CadesDetached,
         },
         documents,
+        ses: args.ses,
         tsa_url: args.tsa.clone(),
     };
     let mut screen = Screen::new(&args.screen, "签章 / seal");

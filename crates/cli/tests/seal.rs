@@ -361,3 +361,48 @@ fn seal_with_a_time_stamp_authority_and_the_verifier_reports_it() {
     );
     assert!(!dead.exists());
 }
+
+#[test]
+fn ses_signature_in_contents_verifies_and_detects_tampering() {
+    let (home, seal) = Home::with_seal();
+    let input = document(&home, 2);
+    let out = home.path("ses.pdf");
+    let (code, tool, phone) = home.with_scan(
+        &[
+            "seal",
+            s(&input),
+            "-o",
+            s(&out),
+            "--seal",
+            &seal,
+            "--mode",
+            "all",
+            "--ses",
+        ],
+        &["--pin", PIN],
+    );
+    assert_eq!(code, 0, "{tool}\nphone: {phone}");
+    let report = home.run(&["verify", s(&out)]);
+    let v: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report.status.code(), Some(0), "{v}");
+    let sig = &v["signatures"][0];
+    assert_eq!(sig["container"], "SES_Signature (GB/T 38540)", "{v}");
+    assert_eq!(sig["stamps"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(sig["chain"]["status"], "trusted", "{v}");
+
+    // The same bytes with one signed byte changed: the SES dataHash no longer matches.
+    let mut bytes = std::fs::read(&out).unwrap();
+    // (Inside the first signed range: the SES container itself is most of the file,
+    // seal picture included.)
+    let at = 2000;
+    bytes[at] ^= 0x01;
+    let tampered = home.path("ses-tampered.pdf");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let bad = home.run(&["verify", s(&tampered)]);
+    let v: Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{v}");
+    assert_eq!(
+        v["signatures"][0]["integrity"]["digest_matches"], false,
+        "{v}"
+    );
+}

@@ -88,6 +88,9 @@ pub enum PdfError {
     /// A CMS signature could not be built.
     #[error("signature: {0}")]
     Cms(#[from] bidkit_cms::CmsError),
+    /// A GB/T 38540 `SES_Signature` could not be built.
+    #[error("electronic seal signature: {0}")]
+    Ses(#[from] bidkit_ses::SesError),
     /// The document's revisions do not allow the operation (e.g. revoking a seal that a
     /// later signature covers).
     #[error("{0}")]
@@ -145,7 +148,7 @@ impl PdfError {
             PdfError::InvalidOption { .. } => "invalid_option",
             PdfError::Pdfium(_) => "pdfium_error",
             PdfError::SealPicture(_) => "seal_picture_invalid",
-            PdfError::Cms(_) => "signature_error",
+            PdfError::Cms(_) | PdfError::Ses(_) => "signature_error",
             PdfError::NotAllowed(_) => "not_allowed",
         }
     }

@@ -5,6 +5,13 @@
 //! through the relay, or any [`bidkit_crypto::Signer`]) signs
 //! [`PreparedSeal::to_be_signed`]; [`PreparedSeal::finish`] embeds the CMS and renames
 //! the file into place. The input is never modified.
+//!
+//! `/Contents` holds a CMS `SignedData` (GM/T 0010 or RFC 5652) by default, or, for
+//! platforms that require it, a GB/T 38540 `SES_Signature` carrying the seal's
+//! `SESeal` record ([`SealJob::ses_seal`]). The signature dictionary says
+//! `/Adobe.PPKLite` and `adbe.pkcs7.detached` either way, as Chinese platforms write
+//! it; validators without GB/T 38540 support (Adobe, poppler, pyHanko) cannot read
+//! the SES form, `bidkit verify` can.
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +79,9 @@ pub struct SealJob {
     pub contents_capacity: usize,
     /// Caps for reading the input.
     pub limits: Limits,
+    /// The seal's GB/T 38540 record: when set, `/Contents` holds an `SES_Signature`
+    /// over the revision instead of a CMS `SignedData`.
+    pub ses_seal: Option<bidkit_ses::SESeal>,
 }
 
 impl SealJob {
@@ -96,15 +106,29 @@ impl SealJob {
             sub_filter: SubFilter::default(),
             contents_capacity: DEFAULT_CONTENTS_CAPACITY,
             limits: Limits::DEFAULT,
+            ses_seal: None,
         }
     }
+}
+
+/// What the signer signs, by container.
+#[derive(Debug)]
+enum ToBeSigned {
+    /// CMS signed attributes.
+    Cms(SignedAttributes),
+    /// A GB/T 38540 `TBS_Sign` and its DER.
+    Ses {
+        tbs: Box<bidkit_ses::TbsSign>,
+        der: Vec<u8>,
+        hash: HashAlgorithm,
+    },
 }
 
 /// A prepared sealing operation waiting for its signature.
 #[derive(Debug)]
 pub struct PreparedSeal {
     output: PreparedOutput,
-    attributes: SignedAttributes,
+    signed: ToBeSigned,
     stamps: Vec<PlacedStamp>,
     page_count: u32,
     field_name: String,
@@ -127,19 +151,29 @@ pub struct SealOutcome {
 }
 
 impl PreparedSeal {
-    /// The exact bytes to sign (DER of the CMS signed attributes).
+    /// The exact bytes to sign (DER of the CMS signed attributes, or of the
+    /// `TBS_Sign` for an `SES_Signature`).
     pub fn to_be_signed(&self) -> &[u8] {
-        self.attributes.to_be_signed()
+        match &self.signed {
+            ToBeSigned::Cms(attributes) => attributes.to_be_signed(),
+            ToBeSigned::Ses { der, .. } => der,
+        }
     }
 
     /// The digest of the signed byte ranges (contained in [`PreparedSeal::to_be_signed`]).
     pub fn document_digest(&self) -> &[u8] {
-        self.attributes.document_digest()
+        match &self.signed {
+            ToBeSigned::Cms(attributes) => attributes.document_digest(),
+            ToBeSigned::Ses { tbs, .. } => &tbs.data_hash,
+        }
     }
 
     /// The hash algorithm of the digest.
     pub fn digest_algorithm(&self) -> HashAlgorithm {
-        self.attributes.suite().hash()
+        match &self.signed {
+            ToBeSigned::Cms(attributes) => attributes.suite().hash(),
+            ToBeSigned::Ses { hash, .. } => *hash,
+        }
     }
 
     /// The stamps this signature will cover.
@@ -164,16 +198,32 @@ impl PreparedSeal {
 
     /// Embed the signature: `signature` is the DER signature over
     /// [`PreparedSeal::to_be_signed`], `chain` the signer's chain (leaf first, the leaf
-    /// being the certificate the job named).
+    /// being the certificate the job named), `timestamp_token` an RFC 3161 token over
+    /// the signature value.
     pub fn finish(
         self,
         signature: &[u8],
         chain: &[Certificate],
         timestamp_token: Option<&[u8]>,
     ) -> Result<SealOutcome> {
-        let cms = bidkit_cms::assemble(&self.attributes, signature, chain, timestamp_token)?;
-        let byte_range = self.output.byte_range();
         let document_digest = hex::encode(self.document_digest());
+        let cms = match self.signed {
+            ToBeSigned::Cms(attributes) => {
+                bidkit_cms::assemble(&attributes, signature, chain, timestamp_token)?
+            }
+            ToBeSigned::Ses { tbs, .. } => {
+                let leaf = chain.first().ok_or_else(|| PdfError::InvalidOption {
+                    option: "certificate",
+                    reason: "no signer certificate came with the signature".into(),
+                })?;
+                let mut ses = bidkit_ses::SesSignature::assemble(*tbs, leaf, signature)?;
+                if let Some(token) = timestamp_token {
+                    ses = ses.with_time_stamp(token)?;
+                }
+                ses.to_der().to_vec()
+            }
+        };
+        let byte_range = self.output.byte_range();
         let output = self.output.embed(&cms)?;
         Ok(SealOutcome {
             output,
@@ -241,14 +291,42 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
         FieldSpec {
             name: field_name.clone(),
             signature: signature_dictionary(job),
-            capacity: job.contents_capacity,
+            capacity: match &job.ses_seal {
+                // The SES_Signature carries the whole seal record, picture included.
+                Some(eseal) => job
+                    .contents_capacity
+                    .max(eseal.to_der().len() + DEFAULT_CONTENTS_CAPACITY),
+                None => job.contents_capacity,
+            },
         },
     )?;
     let output = update.write(&job.output, suite.hash())?;
-    let attributes = SignedAttributes::new(suite, output.digest(), &job.signer, job.signing_time)?;
+    let signed = match &job.ses_seal {
+        None => ToBeSigned::Cms(SignedAttributes::new(
+            suite,
+            output.digest(),
+            &job.signer,
+            job.signing_time,
+        )?),
+        Some(eseal) => {
+            let [a, b, c, d] = output.byte_range();
+            let tbs = bidkit_ses::TbsSign::new(
+                eseal.clone(),
+                job.signing_time,
+                output.digest().to_vec(),
+                format!("PDF ByteRange [{a} {b} {c} {d}] of {field_name}"),
+            );
+            let der = tbs.to_be_signed()?;
+            ToBeSigned::Ses {
+                tbs: Box::new(tbs),
+                der,
+                hash: suite.hash(),
+            }
+        }
+    };
     Ok(PreparedSeal {
         output,
-        attributes,
+        signed,
         stamps,
         page_count: u32::try_from(pages.len()).unwrap_or(u32::MAX),
         field_name,

@@ -238,6 +238,7 @@ pub fn verify(file: &PdfFile, options: &VerifyOptions) -> VerificationReport {
             signing_time: checked.signing_time,
             claimed_time: checked.claimed_time,
             timestamp: checked.timestamp,
+            container: checked.container,
             name: checked.name,
             algorithm: checked.algorithm,
             digest_algorithm: checked.digest_algorithm,

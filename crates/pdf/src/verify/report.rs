@@ -235,6 +235,8 @@ pub struct SignatureReport {
     pub signing_time: Option<OffsetDateTime>,
     /// `/M` from the signature dictionary, as written (a claim, not signed).
     pub claimed_time: Option<String>,
+    /// What `/Contents` holds: `CMS SignedData` or `SES_Signature (GB/T 38540)`.
+    pub container: Option<String>,
     /// The RFC 3161 signature time-stamp, when the signature carries one (its token
     /// verified against the signature value; a bad token makes the signature invalid).
     pub timestamp: Option<TimestampReport>,
@@ -350,6 +352,9 @@ fn write_signature(out: &mut String, n: usize, s: &SignatureReport) {
         let _ = writeln!(out, "  Signed at:   {}", bidkit_pki::fmt_time(t));
     } else if let Some(m) = &s.claimed_time {
         let _ = writeln!(out, "  Signed at:   {m} (claimed in /M, not signed)");
+    }
+    if let Some(c) = &s.container {
+        let _ = writeln!(out, "  Container:   {c}");
     }
     if let Some(ts) = &s.timestamp {
         let _ = writeln!(

@@ -136,6 +136,7 @@ pub(crate) struct Checked {
     pub integrity: Option<bidkit_cms::SignatureCheck>,
     pub chain: Option<ChainStatus>,
     pub timestamp: Option<TimestampReport>,
+    pub container: Option<String>,
     /// Why the signature is invalid (every problem found, `; `-separated).
     pub invalid: Option<String>,
 }
@@ -254,10 +255,19 @@ pub(crate) fn check(file: &PdfFile, found: &FoundSignature, options: &VerifyOpti
     let parsed = match bidkit_cms::parse(&contents) {
         Ok(p) => p,
         Err(e) => {
-            out.fail(format!("/Contents is not a readable CMS signature: {e}"));
+            if let Some(ses) =
+                first_tlv(&contents).and_then(|der| bidkit_ses::SesSignature::from_der(der).ok())
+            {
+                check_ses(file, &ses, ranges, options, &mut out);
+            } else {
+                out.fail(format!(
+                    "/Contents is not a readable CMS signature ({e}), nor a GB/T 38540 SES_Signature"
+                ));
+            }
             return out;
         }
     };
+    out.container = Some(CONTAINER_CMS.into());
     out.signer = Some(SignerInfo {
         subject: parsed.signer.subject_display(),
         serial: parsed.signer.serial_hex(),
@@ -353,6 +363,135 @@ pub(crate) fn check(file: &PdfFile, found: &FoundSignature, options: &VerifyOpti
         }
     });
     out
+}
+
+/// [`SignatureReport::container`](super::SignatureReport::container) for CMS.
+const CONTAINER_CMS: &str = "CMS SignedData";
+/// … and for GB/T 38540.
+const CONTAINER_SES: &str = "SES_Signature (GB/T 38540)";
+
+/// The first DER element of `bytes` (`/Contents` is zero-padded after it).
+fn first_tlv(bytes: &[u8]) -> Option<&[u8]> {
+    let first = *bytes.get(1)?;
+    let (header, len) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let len = bytes
+            .get(2..2 + n)?
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (2 + n, len)
+    };
+    bytes.get(..header.checked_add(len)?)
+}
+
+/// Check a GB/T 38540 `SES_Signature`: the seal record, the signer's binding to it, the
+/// signature value and `dataHash` against the streamed byte ranges (pinned to the
+/// seal's own maker), then, with trust roots, the maker's and the signer's chains.
+fn check_ses(
+    file: &PdfFile,
+    ses: &bidkit_ses::SesSignature,
+    ranges: Option<[(u64, u64); 2]>,
+    options: &VerifyOptions,
+    out: &mut Checked,
+) {
+    out.container = Some(CONTAINER_SES.into());
+    let signer = match ses.signer_certificate() {
+        Ok(c) => c,
+        Err(e) => {
+            out.fail(format!("the SES_Signature's signer certificate: {e}"));
+            return;
+        }
+    };
+    let suite = signer.suite();
+    let hash = suite.hash();
+    out.signer = Some(SignerInfo {
+        subject: signer.subject_display(),
+        serial: signer.serial_hex(),
+        issuer: signer.issuer_display(),
+        suite: suite.as_str().to_owned(),
+        not_before: signer.not_before(),
+        not_after: signer.not_after(),
+    });
+    let time_info = ses.tbs().time_info;
+    out.signing_time = Some(time_info);
+    out.algorithm = Some(suite.signature().to_string());
+    out.digest_algorithm = Some(hash.name().to_owned());
+    if let Some(token) = ses.time_stamp() {
+        let imprint = bidkit_cms::tsa::signature_imprint(hash, ses.signature_value());
+        match bidkit_cms::tsa::verify_token(token, &imprint) {
+            Ok(info) => {
+                out.timestamp = Some(TimestampReport {
+                    time: info.time,
+                    serial: info.serial,
+                    authority: info.tsa_subject,
+                })
+            }
+            Err(e) => out.fail(format!("the signature time-stamp is not valid: {e}")),
+        }
+    }
+    let Some([(a, b), (c, d)]) = ranges else {
+        return;
+    };
+    let mut hasher = hash.hasher();
+    if let Err(e) = file
+        .copy_range(a, a + b, &mut hasher)
+        .and_then(|()| file.copy_range(c, c + d, &mut hasher))
+    {
+        out.fail(format!("the signed byte ranges could not be read: {e}"));
+        return;
+    }
+    let digest = hasher.finalize();
+    let maker = match ses.tbs().eseal.maker_certificate() {
+        Ok(m) => m,
+        Err(e) => {
+            out.fail(format!("the seal record's maker certificate: {e}"));
+            return;
+        }
+    };
+    let intact = ses.verify(&digest, &bidkit_ses::SealTrust::Maker(&maker));
+    let digest_matches = !matches!(intact, Err(bidkit_ses::SesError::DataHashMismatch));
+    let mut problems = Vec::new();
+    if let Err(e) = &intact {
+        problems.push(e.to_string());
+        out.fail(if digest_matches {
+            format!("the SES_Signature does not verify: {e}")
+        } else {
+            "the signed bytes were changed (digest mismatch)".to_owned()
+        });
+    }
+    out.integrity = Some(bidkit_cms::SignatureCheck {
+        digest_matches,
+        signature_valid: intact.is_ok(),
+        signing_certificate_matches: None,
+        content_type_matches: true,
+        problems,
+    });
+    out.chain = Some(match &options.trust {
+        TrustChoice::IntegrityOnly => ChainStatus::NotChecked,
+        TrustChoice::Roots(store) => {
+            match ses.verify(&digest, &bidkit_ses::SealTrust::Roots(store)) {
+                Ok(v) => match v.chain {
+                    Some(chain) => ChainStatus::Trusted {
+                        path: chain
+                            .certificates()
+                            .iter()
+                            .map(|c| format!("{} [{}]", c.subject_display(), c.serial_hex()))
+                            .collect(),
+                        at: time_info,
+                    },
+                    None => ChainStatus::NotChecked,
+                },
+                Err(e) => ChainStatus::Untrusted {
+                    reason: e.to_string(),
+                },
+            }
+        }
+    });
 }
 
 /// Check the byte ranges against the file and the revision; returns the two ranges as
