@@ -158,6 +158,62 @@ pub enum AppError {
     /// The code is the [`crate::tsa::TsaError`]'s (`tsa-unreachable`, `tsa-rejected` …).
     #[error(transparent)]
     Timestamp(crate::tsa::TsaError),
+    /// A bid file could not be made, read, opened or decrypted (damaged or tampered,
+    /// a wrong recipient or content key, an unusable certificate, an I/O failure); the
+    /// message names the file and the reason. See [`bid_file_code`] for the codes.
+    #[error(transparent)]
+    BidFile(#[from] bidkit_bidfile::BidFileError),
+    /// A bid file's header signer is not acceptable: the signature does not hold for
+    /// the bidder, or the signer's certificate does not chain to the trust roots.
+    /// Nothing was decrypted.
+    #[error("the bid file {} is not signed acceptably: {reason}", .path.display())]
+    BidSigner {
+        /// The bid file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A submission receipt or withdrawal file does not verify (damaged, tampered,
+    /// signed by someone else, or about another bid file).
+    #[error("{}: the {what} does not verify: {reason}", .path.display())]
+    BidStatement {
+        /// The statement file.
+        path: std::path::PathBuf,
+        /// `submission receipt` or `withdrawal`.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The stable code of a bid-file error: `bidfile-damaged` (truncated, altered,
+/// reordered — [`bidkit_bidfile::BidFileError::is_damage`]), `bidfile-not-a-bid-file`,
+/// `bidfile-unsupported-version`, `bidfile-no-recipient`, `bidfile-unwrap`,
+/// `bidfile-content-key`, `bidfile-recipient`, `bidfile-signer`, `bidfile-signature`,
+/// `statement-invalid`, `bidfile-too-large`, `invalid-option`, `io`, `crypto`, `pki`,
+/// `internal`.
+pub fn bid_file_code(e: &bidkit_bidfile::BidFileError) -> &'static str {
+    use bidkit_bidfile::BidFileError as E;
+    if e.is_damage() {
+        return "bidfile-damaged";
+    }
+    match e {
+        E::Io { .. } | E::ReadInput { .. } => "io",
+        E::NotABidFile { .. } => "bidfile-not-a-bid-file",
+        E::UnsupportedVersion { .. } => "bidfile-unsupported-version",
+        E::NoSuchRecipient { .. } => "bidfile-no-recipient",
+        E::Unwrap { .. } => "bidfile-unwrap",
+        E::BadContentKey { .. } => "bidfile-content-key",
+        E::UnusableRecipient { .. } => "bidfile-recipient",
+        E::UnusableSigner { .. } => "bidfile-signer",
+        E::BadSignature { .. } => "bidfile-signature",
+        E::MalformedStatement { .. } => "statement-invalid",
+        E::TooLarge { .. } => "bidfile-too-large",
+        E::InvalidInput { .. } => "invalid-option",
+        E::Crypto(_) => "crypto",
+        E::Pki(_) => "pki",
+        _ => "internal",
+    }
 }
 
 fn rejected_note(rejected: &[String]) -> String {
@@ -280,6 +336,9 @@ impl AppError {
             AppError::InvalidOption { .. } => "invalid-option",
             AppError::Pdf(e) => e.code(),
             AppError::Timestamp(e) => e.code(),
+            AppError::BidFile(e) => bid_file_code(e),
+            AppError::BidSigner { .. } => "bid-signer-invalid",
+            AppError::BidStatement { .. } => "statement-invalid",
         }
     }
 }

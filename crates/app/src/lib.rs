@@ -23,6 +23,7 @@
 mod error;
 mod home;
 
+pub mod bid;
 pub mod demo;
 pub mod info;
 pub mod login;

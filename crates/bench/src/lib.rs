@@ -6,6 +6,8 @@
 //!   plus the cost of the Argon2id PIN key derivation.
 //! * [`bidfile()`]: encrypt and decrypt a 1 GiB bid file in each suite beside our raw
 //!   cipher speed and OpenSSL, with each operation's peak memory.
+//! * [`seal()`]: seal and sign a 200 MB and a 1000-page PDF in each placement mode beside
+//!   reading and hashing the file once and pyHanko signing the same file, with peak memory.
 //! * [`relay()`]: thousands of concurrent tool/phone sessions through relay nodes on
 //!   loopback (one node in memory, or several sharing one Redis): hop latency
 //!   percentiles and each node's peak memory, against the targets.
@@ -19,10 +21,15 @@ mod crypto;
 mod measure;
 pub mod openssl;
 pub mod relay;
+mod seal;
 
 pub use bidfile::{BidfileOptions, BidfileReport, BidfileRow, bidfile};
 pub use crypto::{CryptoOptions, CryptoReport, PinKdfFigure, Row, Target, Unit, crypto};
 pub use relay::{RelayOptions, RelayReport, relay};
+pub use seal::{
+    KEYWORD as SEAL_KEYWORD, Mode as SealMode, RowKind as SealRowKind, SealFile, SealOptions,
+    SealReport, SealRow, SealTarget, seal,
+};
 
 /// Why a benchmark could not be run.
 #[derive(Debug, thiserror::Error)]

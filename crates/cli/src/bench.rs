@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use bidkit_bench::CryptoOptions;
+use bidkit_bench::{BidfileOptions, CryptoOptions, SealMode, SealOptions};
 
 use crate::context::Context;
 use crate::output::Output;
@@ -20,6 +20,70 @@ pub enum BenchCommand {
     /// node's peak memory. Nodes run as `bidkit relay serve` child processes; with
     /// --nodes 3 they share one Redis. Build with `--release`.
     Relay(RelayArgs),
+    /// Seal and sign a generated large PDF (200 MB) and a long one (1000 pages) in each
+    /// placement mode, beside reading and hashing the file once and pyHanko signing the
+    /// same file with one visible stamp, with peak memory. Build with `--release`.
+    Seal(SealArgs),
+    /// Encrypt and decrypt a generated file (1 GiB) as a bid file in each suite, beside
+    /// our raw cipher speed and OpenSSL, with peak memory. Build with `--release`.
+    Bidfile(BidfileArgs),
+}
+
+/// Options of `bidkit bench seal`.
+#[derive(clap::Args, Debug)]
+pub struct SealArgs {
+    /// Size of the large document, MB (10^6 bytes).
+    #[arg(long, value_name = "MB", default_value_t = 200)]
+    pub size_mb: u64,
+    /// Pages of the large document.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub large_pages: u32,
+    /// Pages of the long document.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub pages: u32,
+    /// Placement modes to measure (comma-separated: page, all, range, seam, keyword).
+    #[arg(
+        long,
+        value_name = "MODES",
+        value_delimiter = ',',
+        default_value = "page,all,range,seam,keyword"
+    )]
+    pub modes: Vec<SealMode>,
+    /// Runs per measurement (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub runs: u32,
+    /// Directory for the generated files (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The Python that has pyHanko (default: $BIDKIT_PYHANKO_PYTHON, else python3).
+    #[arg(long, value_name = "PATH")]
+    pub pyhanko_python: Option<PathBuf>,
+    /// Do not run pyHanko (our figures only).
+    #[arg(long, conflicts_with = "pyhanko_python")]
+    pub no_pyhanko: bool,
+    /// Do not check the outputs with the verifier.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// Options of `bidkit bench bidfile`.
+#[derive(clap::Args, Debug)]
+pub struct BidfileArgs {
+    /// Size of the generated plaintext, MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub size_mb: u64,
+    /// Only this suite (default: both).
+    #[arg(long)]
+    pub suite: Option<bidkit_crypto::Suite>,
+    /// Directory for the generated files (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The `openssl` program used as the reference.
+    #[arg(long, value_name = "PATH", default_value = "openssl")]
+    pub openssl: PathBuf,
+    /// Do not run OpenSSL (our figures only).
+    #[arg(long, conflicts_with = "openssl")]
+    pub no_openssl: bool,
 }
 
 /// Options of `bidkit bench relay`.
@@ -86,7 +150,48 @@ pub fn run(cmd: BenchCommand, _ctx: &Context) -> anyhow::Result<Output> {
     match cmd {
         BenchCommand::Crypto(args) => crypto(args),
         BenchCommand::Relay(args) => relay(args),
+        BenchCommand::Seal(args) => seal(args),
+        BenchCommand::Bidfile(args) => bidfile(args),
     }
+}
+
+fn seal(args: SealArgs) -> anyhow::Result<Output> {
+    let mut options = SealOptions {
+        size_mb: args.size_mb,
+        large_pages: args.large_pages,
+        pages: args.pages,
+        modes: args.modes,
+        runs: args.runs,
+        dir: args.dir,
+        verify: !args.no_verify,
+        ..SealOptions::standard()
+    };
+    if args.no_pyhanko {
+        options.pyhanko_python = None;
+    } else if let Some(py) = args.pyhanko_python {
+        options.pyhanko_python = Some(py);
+    }
+    let report = bidkit_bench::seal(&options).context("the seal benchmark failed")?;
+    let failed = report
+        .rows
+        .iter()
+        .any(|r| r.error.is_some() || r.verified == Some(false));
+    let output = Output::new(report.to_string(), &report)?;
+    Ok(if failed { output.with_exit(1) } else { output })
+}
+
+fn bidfile(args: BidfileArgs) -> anyhow::Result<Output> {
+    let mut options = BidfileOptions {
+        size_mib: args.size_mb,
+        dir: args.dir,
+        openssl: (!args.no_openssl).then_some(args.openssl),
+        ..BidfileOptions::standard()
+    };
+    if let Some(suite) = args.suite {
+        options.suites = vec![suite];
+    }
+    let report = bidkit_bench::bidfile(&options).context("the bid-file benchmark failed")?;
+    Output::new(report.to_string(), &report)
 }
 
 fn relay(args: RelayArgs) -> anyhow::Result<Output> {
@@ -153,7 +258,7 @@ mod tests {
         argv.extend_from_slice(args);
         Wrapper::try_parse_from(argv).and_then(|w| match w.cmd {
             BenchCommand::Crypto(a) => Ok(a),
-            BenchCommand::Relay(_) => Err(clap::Error::new(clap::error::ErrorKind::InvalidValue)),
+            _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidValue)),
         })
     }
 
@@ -168,6 +273,32 @@ mod tests {
         assert_eq!(a.openssl, PathBuf::from("/opt/openssl"));
         assert!(parse(&["crypto", "--quick"]).unwrap().quick);
         assert!(parse(&["crypto", "--no-openssl"]).unwrap().no_openssl);
+    }
+
+    #[test]
+    fn parses_the_seal_and_bidfile_options() {
+        let w =
+            Wrapper::try_parse_from(["bench", "seal", "--size-mb", "20", "--modes", "page,seam"])
+                .unwrap();
+        let BenchCommand::Seal(a) = w.cmd else {
+            panic!("not seal")
+        };
+        assert_eq!(a.size_mb, 20);
+        assert_eq!(a.pages, 1000);
+        assert_eq!(a.modes, vec![SealMode::Page, SealMode::Seam]);
+        let w = Wrapper::try_parse_from(["bench", "seal"]).unwrap();
+        let BenchCommand::Seal(a) = w.cmd else {
+            panic!("not seal")
+        };
+        assert_eq!(a.modes.len(), 5);
+        assert!(Wrapper::try_parse_from(["bench", "seal", "--modes", "diagonal"]).is_err());
+        let w = Wrapper::try_parse_from(["bench", "bidfile", "--size-mb", "64", "--suite", "gm"])
+            .unwrap();
+        let BenchCommand::Bidfile(a) = w.cmd else {
+            panic!("not bidfile")
+        };
+        assert_eq!(a.size_mb, 64);
+        assert_eq!(a.suite, Some(bidkit_crypto::Suite::Gm));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Errors go to stderr with a non-zero exit status.
 
 mod bench;
+mod bid;
 mod ca;
 mod context;
 mod demo;
@@ -15,6 +16,7 @@ mod relay;
 mod revoke;
 mod screen;
 mod seal;
+mod tender;
 mod tsa;
 mod verify;
 
@@ -70,6 +72,14 @@ enum Command {
     Seal(seal::SealArgs),
     /// Remove a document's newest seal once the phone approves (撤章).
     RevokeSeal(revoke::RevokeArgs),
+    /// The tender agent's side: make (`new`) and validate (`check`) a tender package.
+    #[command(subcommand)]
+    Tender(tender::TenderCommand),
+    /// The bidder's side: a bid project (`init`, `add`, `price`), the bid document
+    /// (`build`), the checklist (`check`), the bid file (`encrypt`, `inspect`, `decrypt`
+    /// by scan) and signed `submit` / `withdraw` statements (`verify-statement`).
+    #[command(subcommand)]
+    Bid(bid::BidCommand),
     /// RFC 3161 time stamps: `serve` runs the emulated TSA, `stamp` stamps a file.
     #[command(subcommand)]
     Tsa(tsa::TsaCommand),
@@ -110,5 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Seal(args) => seal::run(args, &ctx),
         Command::RevokeSeal(args) => revoke::run(args, &ctx),
         Command::Tsa(cmd) => tsa::run(cmd, &ctx, cli.json),
+        Command::Tender(cmd) => tender::run(cmd, &ctx),
+        Command::Bid(cmd) => bid::run(cmd, &ctx, cli.json),
     }
 }

@@ -209,3 +209,32 @@ impl SessionObserver for Screen {
         }
     }
 }
+
+impl bidkit_app::bid::BidObserver for Screen {
+    fn step(&mut self, _step: bidkit_app::bid::BidStep, detail: &str) {
+        eprintln!("bidkit: {detail}");
+    }
+
+    /// About one line per tenth of the payload (and the last chunk), not per chunk.
+    fn progress(&mut self, p: &bidkit_bidfile::Progress) {
+        let show = match p.chunks_total {
+            Some(total) if total > 0 => {
+                let tenth = |chunks: u64| chunks.saturating_mul(10) / total;
+                p.chunks_done >= total
+                    || tenth(p.chunks_done) != tenth(p.chunks_done.saturating_sub(1))
+            }
+            _ => p.chunks_done % 64 == 1,
+        };
+        if !show {
+            return;
+        }
+        match p.bytes_total {
+            Some(total) if total > 0 => eprintln!(
+                "bidkit:   {} / {total} bytes ({}%)",
+                p.bytes_done,
+                p.bytes_done.saturating_mul(100) / total
+            ),
+            _ => eprintln!("bidkit:   {} bytes", p.bytes_done),
+        }
+    }
+}

@@ -21,6 +21,8 @@
 pub mod error;
 pub mod file;
 pub mod filters;
+/// Entry points for fuzzing the reader and the verifier (`cargo fuzz`, corpus tests).
+pub mod fuzz;
 pub mod generate;
 pub mod geometry;
 pub mod limits;

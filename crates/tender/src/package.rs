@@ -405,8 +405,8 @@ impl TenderPackage {
         } else {
             path.to_path_buf()
         };
-        let bytes = util::read(&json)?;
-        let package = TenderPackage::from_json(&json, &bytes)?;
+        let loaded = TenderPackage::load_requirements(&json)?;
+        let package = &loaded.package;
         if let Some(doc) = &package.document {
             let doc_path = util::parent_dir(&json).join(&doc.file);
             if !doc_path.is_file() {
@@ -429,9 +429,18 @@ impl TenderPackage {
                 });
             }
         }
+        Ok(loaded)
+    }
+
+    /// Load and validate a `tender.json` alone, without looking for the tender document
+    /// it names: a bid project keeps a copy of the requirements (pinned by their hash,
+    /// which covers the document's hash) but not the document itself.
+    pub(crate) fn load_requirements(json: &Path) -> Result<LoadedTender> {
+        let bytes = util::read(json)?;
+        let package = TenderPackage::from_json(json, &bytes)?;
         Ok(LoadedTender {
             package,
-            path: json,
+            path: json.to_path_buf(),
             sha256: util::sha256_hex(&bytes),
         })
     }

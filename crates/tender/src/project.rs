@@ -166,7 +166,8 @@ impl BidProject {
         let bid = dir.join(BID_FILE);
         let bytes = util::read(&bid)?;
         let manifest: BidManifest = util::parse_json(&bid, &bytes, BID_SCHEMA)?;
-        let tender = TenderPackage::load(&dir.join(TENDER_FILE))?;
+        // The project holds the requirements but not the tender document they name.
+        let tender = TenderPackage::load_requirements(&dir.join(TENDER_FILE))?;
         if !tender.sha256.eq_ignore_ascii_case(&manifest.tender_sha256) {
             return Err(TenderError::project(
                 &bid,

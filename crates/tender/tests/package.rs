@@ -246,6 +246,28 @@ fn package_directory_with_document() {
     assert!(err.to_string().contains("x.pdf"), "{err}");
 }
 
+/// A bid project keeps the requirements but not the tender document they name: it opens
+/// all the same (regression: `BidProject::open` looked for the document in the project).
+#[test]
+fn project_of_a_package_with_document_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("招标文件.pdf");
+    bidkit_pdf::generate::write_document(&bidkit_pdf::generate::DocumentSpec::a4(1), &doc).unwrap();
+    let tender = template()
+        .write_package(&dir.path().join("TENDER"), Some(&doc))
+        .unwrap();
+    let bid_dir = dir.path().join("BID");
+    let bidder = bidkit_tender::Bidder {
+        name: "某某建设集团有限公司".into(),
+        uscc: "91350100M000100Y43".into(),
+    };
+    bidkit_tender::BidProject::init(&tender, &bid_dir, bidder).unwrap();
+    assert!(!bid_dir.join("招标文件.pdf").exists());
+    let project = bidkit_tender::BidProject::open(&bid_dir).unwrap();
+    assert!(project.follows(&tender));
+    assert_eq!(project.tender().package.document, tender.package.document);
+}
+
 #[test]
 fn invalid_package_is_not_written() {
     let dir = tempfile::tempdir().unwrap();
