@@ -91,46 +91,16 @@ impl SealFont {
     }
 
     fn from_bytes_named(data: Vec<u8>, source: String) -> Result<Self, SealError> {
-        let count = ttf_parser::fonts_in_collection(&data).unwrap_or(1);
-        let mut fallback: Option<(u32, String)> = None;
-        let mut last_error = String::from("no faces");
-        for index in 0..count {
-            let face = match Face::parse(&data, index) {
-                Ok(face) => face,
-                Err(e) => {
-                    last_error = e.to_string();
-                    continue;
-                }
-            };
-            // A seal font must at least set common Chinese characters.
-            if face.glyph_index('中').is_none() || face.glyph_index('章').is_none() {
-                last_error = "it has no Chinese characters".to_owned();
-                continue;
-            }
-            let family = family_name(&face).unwrap_or_else(|| format!("face {index}"));
-            let simplified = family.ends_with(" SC") || family.contains(" SC ");
-            if simplified {
-                return Ok(Self {
-                    data: Arc::new(data),
-                    index,
-                    source,
-                    family,
-                });
-            }
-            if fallback.is_none() {
-                fallback = Some((index, family));
-            }
-        }
-        match fallback {
-            Some((index, family)) => Ok(Self {
+        match chinese_face(&data, '章') {
+            Ok((index, family)) => Ok(Self {
                 data: Arc::new(data),
                 index,
                 source,
                 family,
             }),
-            None => Err(SealError::FontInvalid {
+            Err(reason) => Err(SealError::FontInvalid {
                 font: source,
-                reason: last_error,
+                reason,
             }),
         }
     }
@@ -182,6 +152,36 @@ impl SealFont {
             family: &self.family,
         })
     }
+}
+
+/// The face of a font file or collection to set Chinese with: the first Simplified
+/// Chinese face (family `… SC`) that has 中 and `probe`, else the first face with both.
+/// Returns its index in the collection and its family name, or why no face fits.
+pub fn chinese_face(data: &[u8], probe: char) -> Result<(u32, String), String> {
+    let count = ttf_parser::fonts_in_collection(data).unwrap_or(1);
+    let mut fallback: Option<(u32, String)> = None;
+    let mut last_error = String::from("no faces");
+    for index in 0..count {
+        let face = match Face::parse(data, index) {
+            Ok(face) => face,
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        if face.glyph_index('中').is_none() || face.glyph_index(probe).is_none() {
+            last_error = "it has no Chinese characters".to_owned();
+            continue;
+        }
+        let family = family_name(&face).unwrap_or_else(|| format!("face {index}"));
+        if family.ends_with(" SC") || family.contains(" SC ") {
+            return Ok((index, family));
+        }
+        if fallback.is_none() {
+            fallback = Some((index, family));
+        }
+    }
+    fallback.ok_or(last_error)
 }
 
 fn family_name(face: &Face<'_>) -> Option<String> {

@@ -87,34 +87,7 @@ impl PdfFont {
             path: path.to_path_buf(),
             reason,
         };
-        let count = ttf_parser::fonts_in_collection(&data).unwrap_or(1);
-        let mut chosen: Option<(u32, String)> = None;
-        let mut last = String::from("no faces");
-        for index in 0..count {
-            let face = match Face::parse(&data, index) {
-                Ok(f) => f,
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-            if face.glyph_index('中').is_none() || face.glyph_index('标').is_none() {
-                last = "it has no Chinese characters".into();
-                continue;
-            }
-            let family = name(&face, ttf_parser::name_id::TYPOGRAPHIC_FAMILY)
-                .or_else(|| name(&face, ttf_parser::name_id::FAMILY))
-                .unwrap_or_else(|| format!("face {index}"));
-            let sc = family.ends_with(" SC") || family.contains(" SC ");
-            if sc {
-                chosen = Some((index, family));
-                break;
-            }
-            if chosen.is_none() {
-                chosen = Some((index, family));
-            }
-        }
-        let (index, family) = chosen.ok_or_else(|| bad(last))?;
+        let (index, family) = bidkit_seal::chinese_face(&data, '标').map_err(bad)?;
         let face = Face::parse(&data, index).map_err(|e| bad(e.to_string()))?;
         let ps_name = name(&face, ttf_parser::name_id::POST_SCRIPT_NAME)
             .map(|n| {

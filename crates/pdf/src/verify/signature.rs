@@ -278,18 +278,7 @@ pub(crate) fn check(file: &PdfFile, found: &FoundSignature, options: &VerifyOpti
     });
     out.signing_time = parsed.signing_time;
     if let Some(token) = &parsed.timestamp_token {
-        let imprint =
-            bidkit_cms::tsa::signature_imprint(parsed.digest_algorithm, &parsed.signature);
-        match bidkit_cms::tsa::verify_token(token, &imprint) {
-            Ok(info) => {
-                out.timestamp = Some(TimestampReport {
-                    time: info.time,
-                    serial: info.serial,
-                    authority: info.tsa_subject,
-                })
-            }
-            Err(e) => out.fail(format!("the signature time-stamp is not valid: {e}")),
-        }
+        check_timestamp(token, parsed.digest_algorithm, &parsed.signature, &mut out);
     }
     out.algorithm = Some(parsed.suite.signature().to_string());
     out.digest_algorithm = Some(parsed.digest_algorithm.name().to_owned());
@@ -365,6 +354,27 @@ pub(crate) fn check(file: &PdfFile, found: &FoundSignature, options: &VerifyOpti
     out
 }
 
+/// Check an RFC 3161 signature time-stamp `token` over `signature` and record it (or why
+/// it is not valid).
+fn check_timestamp(
+    token: &[u8],
+    hash: bidkit_crypto::hash::HashAlgorithm,
+    signature: &[u8],
+    out: &mut Checked,
+) {
+    let imprint = bidkit_cms::tsa::signature_imprint(hash, signature);
+    match bidkit_cms::tsa::verify_token(token, &imprint) {
+        Ok(info) => {
+            out.timestamp = Some(TimestampReport {
+                time: info.time,
+                serial: info.serial,
+                authority: info.tsa_subject,
+            })
+        }
+        Err(e) => out.fail(format!("the signature time-stamp is not valid: {e}")),
+    }
+}
+
 /// [`SignatureReport::container`](super::SignatureReport::container) for CMS.
 const CONTAINER_CMS: &str = "CMS SignedData";
 /// … and for GB/T 38540.
@@ -422,17 +432,7 @@ fn check_ses(
     out.algorithm = Some(suite.signature().to_string());
     out.digest_algorithm = Some(hash.name().to_owned());
     if let Some(token) = ses.time_stamp() {
-        let imprint = bidkit_cms::tsa::signature_imprint(hash, ses.signature_value());
-        match bidkit_cms::tsa::verify_token(token, &imprint) {
-            Ok(info) => {
-                out.timestamp = Some(TimestampReport {
-                    time: info.time,
-                    serial: info.serial,
-                    authority: info.tsa_subject,
-                })
-            }
-            Err(e) => out.fail(format!("the signature time-stamp is not valid: {e}")),
-        }
+        check_timestamp(token, hash, ses.signature_value(), out);
     }
     let Some([(a, b), (c, d)]) = ranges else {
         return;
