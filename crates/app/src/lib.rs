@@ -27,6 +27,7 @@ pub mod bid;
 pub mod demo;
 pub mod info;
 pub mod login;
+pub mod opening;
 pub mod qr;
 pub mod revoke;
 pub mod scan;

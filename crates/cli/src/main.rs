@@ -10,6 +10,7 @@ mod ca;
 mod context;
 mod demo;
 mod login;
+mod open;
 mod output;
 mod phone;
 mod relay;
@@ -80,6 +81,11 @@ enum Command {
     /// by scan) and signed `submit` / `withdraw` statements (`verify-statement`).
     #[command(subcommand)]
     Bid(bid::BidCommand),
+    /// The opening hall (开标): bid files before decryption (`status`), each bidder's
+    /// bid decrypted by scan and its seals verified (`decrypt`), the opened bids
+    /// checked again (`verify`), the opening record PDF (`record`, 开标记录).
+    #[command(subcommand)]
+    Open(open::OpenCommand),
     /// RFC 3161 time stamps: `serve` runs the emulated TSA, `stamp` stamps a file.
     #[command(subcommand)]
     Tsa(tsa::TsaCommand),
@@ -122,5 +128,6 @@ fn run(cli: Cli) -> anyhow::Result<Output> {
         Command::Tsa(cmd) => tsa::run(cmd, &ctx, cli.json),
         Command::Tender(cmd) => tender::run(cmd, &ctx),
         Command::Bid(cmd) => bid::run(cmd, &ctx, cli.json),
+        Command::Open(cmd) => open::run(cmd, &ctx, cli.json),
     }
 }

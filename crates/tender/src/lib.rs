@@ -32,6 +32,7 @@ mod layout;
 mod package;
 pub mod price;
 mod project;
+mod record;
 mod sniff;
 pub mod uscc;
 mod util;
@@ -54,6 +55,7 @@ pub use package::{
 pub use project::{
     BID_FILE, BID_SCHEMA, BidManifest, BidProject, Bidder, BuiltRecord, FILES_DIR, SectionFile,
 };
+pub use record::{OpeningRecord, RecordBid, RecordReport, write_opening_record};
 pub use sniff::sniff_file;
 
 /// The seal kinds a tender may require (re-exported from the seal crate).

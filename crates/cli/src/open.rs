@@ -1,0 +1,862 @@
+//! `bidkit open …`: the opening hall (开标), the tender agent's side.
+//!
+//! * `status` — every bid file of a tender before any decryption
+//!   ([`bidkit_app::opening::load_bids`]): bidder, header signer and chain, submission
+//!   time, withdrawal, integrity. Exit 0 when every bid not withdrawn is sound.
+//! * `decrypt` — one bidder's bid, by that bidder's unwrap scan
+//!   ([`bidkit_app::bid::decrypt_bid`]), then every seal and signature of the decrypted
+//!   PDF verified ([`bidkit_pdf::verify::verify_file`]); the PDF and a record of the
+//!   opening (`USCC.opened.json`) go to the output directory.
+//! * `verify` — the opened bids of an output directory, checked again and summarised.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use bidkit_app::AppError;
+use bidkit_app::bid::{BidObserver, BidStep, DecryptOptions, DecryptReport};
+use bidkit_app::opening::{BidStatus, OpeningOptions, OpeningStatus, load_bids};
+use bidkit_app::session::{QrFrame, SessionObserver, TrustRoots};
+use bidkit_bidfile::{Progress, Verdict, hash_file};
+use bidkit_pdf::verify::{
+    DocumentVerdict, SignatureVerdict, TrustChoice, VerificationReport, VerifyOptions, verify_file,
+};
+use bidkit_pki::Certificate;
+use bidkit_protocol::RelayAddress;
+use bidkit_tender::{OpeningRecord, RecordBid, write_opening_record};
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::context::{Context, block_on};
+use crate::output::Output;
+use crate::screen::{RelayArgs, Screen, ScreenArgs};
+
+/// The suffix of the record `open decrypt` writes beside each decrypted bid.
+const OPENED_SUFFIX: &str = ".opened.json";
+/// The `format` of that record.
+const OPENED_FORMAT: &str = "bidkit-opened-bid/1";
+
+/// `bidkit open …`.
+#[derive(Subcommand, Debug)]
+pub enum OpenCommand {
+    /// Every bid file of a tender before decryption: bidder, signer and chain,
+    /// submission time (receipt), withdrawal, integrity. Exit 0: every bid not
+    /// withdrawn is intact, signed and for the tender; 1 otherwise.
+    Status(StatusArgs),
+    /// Decrypt one bidder's bid by that bidder's scan (解密), then verify every seal
+    /// and signature of the decrypted PDF. Exit 0: decrypted and every signature
+    /// valid; 1: decrypted, but the verification found problems.
+    Decrypt(DecryptArgs),
+    /// Check the bids opened into a directory again (hashes, seals, signatures) and
+    /// summarise. Exit 0: all valid; 1 otherwise.
+    Verify(VerifyArgs),
+    /// Write the opening record (开标记录) as a PDF: every bid (with --bids, also
+    /// those withdrawn or not opened), bidder, quoted price, submission time, bid-file
+    /// hash and the verification of its seals. Exit 0: written and every opened bid
+    /// valid; 1: written, with problems named in it.
+    Record(RecordArgs),
+}
+
+/// Arguments of `bidkit open record`.
+#[derive(clap::Args, Debug)]
+pub struct RecordArgs {
+    /// The directory `open decrypt` wrote to.
+    #[arg(value_name = "OUT_DIR")]
+    dir: PathBuf,
+    /// The directory of the bid files (to list the bids withdrawn or not opened too);
+    /// repeatable.
+    #[arg(long, value_name = "DIR")]
+    bids: Vec<PathBuf>,
+    /// The PDF to write.
+    #[arg(short, long, value_name = "RECORD.pdf")]
+    output: PathBuf,
+    /// The tender (default: the opened bids').
+    #[arg(long, value_name = "ID")]
+    tender_id: Option<String>,
+    /// The project's name, shown in the record.
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// The tender agent, shown in the record.
+    #[arg(long, value_name = "NAME")]
+    agent: Option<String>,
+    /// The CJK font (TTF/OTF/TTC; default: $BIDKIT_FONT, then well-known system fonts).
+    #[arg(long, value_name = "FONT")]
+    font: Option<PathBuf>,
+    /// Trust these root certificates (PEM) as well as the home's emulated CA.
+    #[arg(long, value_name = "ROOT.pem")]
+    trust: Vec<PathBuf>,
+}
+
+/// Which bid files, for which tender, trusting what.
+#[derive(clap::Args, Debug)]
+pub struct BidsArgs {
+    /// Directories of bid files (`*.bid`, with receipts and withdrawals as `*.json`
+    /// beside them) or the files themselves.
+    #[arg(required = true, value_name = "DIR")]
+    inputs: Vec<PathBuf>,
+    /// The tender being opened (default: the first bid file's).
+    #[arg(long, value_name = "ID")]
+    tender_id: Option<String>,
+}
+
+/// Arguments of `bidkit open status`.
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    bids: BidsArgs,
+    /// Trust these root certificates (PEM) instead of the home's emulated CA.
+    #[arg(long, value_name = "ROOT.pem")]
+    trust: Vec<PathBuf>,
+}
+
+/// Arguments of `bidkit open decrypt`.
+#[derive(clap::Args, Debug)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    bids: BidsArgs,
+    /// The bidder whose bid is opened (统一社会信用代码, as `open status` shows it).
+    #[arg(long, value_name = "USCC")]
+    bidder: String,
+    /// The directory the decrypted PDF (`USCC.pdf`) and its record go to (created).
+    #[arg(short, long, value_name = "OUT_DIR")]
+    output: PathBuf,
+    #[command(flatten)]
+    screen: ScreenArgs,
+    #[command(flatten)]
+    relay: RelayArgs,
+}
+
+/// Arguments of `bidkit open verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The directory `open decrypt` wrote to.
+    #[arg(value_name = "OUT_DIR")]
+    dir: PathBuf,
+    /// Trust these root certificates (PEM) as well as the home's emulated CA.
+    #[arg(long, value_name = "ROOT.pem")]
+    trust: Vec<PathBuf>,
+}
+
+/// Run `bidkit open …`.
+pub fn run(cmd: OpenCommand, ctx: &Context, json: bool) -> anyhow::Result<Output> {
+    match cmd {
+        OpenCommand::Status(args) => status(args, ctx),
+        OpenCommand::Decrypt(args) => decrypt(args, ctx, json),
+        OpenCommand::Verify(args) => verify(args, ctx),
+        OpenCommand::Record(args) => record(args, ctx),
+    }
+}
+
+fn opening_options(
+    bids: &BidsArgs,
+    trust: TrustRoots,
+    ctx: &Context,
+    now: OffsetDateTime,
+) -> OpeningOptions {
+    OpeningOptions {
+        inputs: bids.inputs.clone(),
+        tender_id: bids.tender_id.clone(),
+        trust,
+        home: ctx.home().to_path_buf(),
+        now,
+    }
+}
+
+fn trust_roots(paths: &[PathBuf]) -> anyhow::Result<TrustRoots> {
+    if paths.is_empty() {
+        return Ok(TrustRoots::HomeCa);
+    }
+    let mut roots = Vec::new();
+    for path in paths {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        roots.extend(
+            Certificate::all_from_pem(&pem)
+                .with_context(|| format!("{} holds no readable certificate", path.display()))?,
+        );
+    }
+    Ok(TrustRoots::Roots(roots))
+}
+
+// ---------------------------------------------------------------------------------
+// status
+
+fn status(args: StatusArgs, ctx: &Context) -> anyhow::Result<Output> {
+    let opts = opening_options(
+        &args.bids,
+        trust_roots(&args.trust)?,
+        ctx,
+        OffsetDateTime::now_utc(),
+    );
+    let status = load_bids(&opts)?;
+    // No bid file at all is not a successful opening.
+    let exit = if status.bids.is_empty() {
+        1
+    } else {
+        status.exit_code()
+    };
+    Ok(Output::new(status_text(&status), &status)?.with_exit(exit))
+}
+
+fn status_text(s: &OpeningStatus) -> String {
+    let mut t = format!(
+        "开标 / opening of tender {}: {} bid file(s), checked {}\n",
+        s.tender_id.as_deref().unwrap_or("(unknown)"),
+        s.bids.len(),
+        bidkit_pki::fmt_time(s.checked_at)
+    );
+    let _ = writeln!(
+        t,
+        "  {:<4} {:<10} {:<20} {} {:<20} {:<9} {:<9} FILE",
+        "#",
+        "STATE",
+        "USCC",
+        pad("BIDDER", 24),
+        "SUBMITTED",
+        "INTEGRITY",
+        "SIGNER"
+    );
+    for (i, b) in s.bids.iter().enumerate() {
+        let (name, uscc) = b
+            .bidder
+            .as_ref()
+            .map(|d| (d.name.as_str(), d.uscc.as_str()))
+            .unwrap_or(("—", "—"));
+        let signer = match &b.signer {
+            Some(sg) if sg.verified() => "verified",
+            Some(_) => "INVALID",
+            None => "—",
+        };
+        let integrity = match b.integrity {
+            Verdict::Intact => "intact",
+            Verdict::Damaged => "DAMAGED",
+            Verdict::Unreadable => "UNREADABLE",
+        };
+        let _ = writeln!(
+            t,
+            "  {:<4} {:<10} {:<20} {} {:<20} {:<9} {:<9} {}",
+            i + 1,
+            b.state(),
+            uscc,
+            pad(name, 24),
+            b.submitted_at.as_deref().unwrap_or("(no receipt)"),
+            integrity,
+            signer,
+            file_name(&b.file)
+        );
+    }
+    for (i, b) in s.bids.iter().enumerate() {
+        if let Some(sg) = &b.signer
+            && sg.verified()
+        {
+            let _ = writeln!(t, "  [{}] 签名 / signed by {}", i + 1, sg.chain.join(" ← "));
+        }
+        if let Some(hash) = &b.bid_file_hash {
+            let _ = writeln!(t, "  [{}] 文件哈希 / file hash {hash}", i + 1);
+        }
+        for st in b.statements.iter().filter(|st| st.valid) {
+            let _ = writeln!(
+                t,
+                "  [{}] {:?} {} at {}{}",
+                i + 1,
+                st.kind,
+                file_name(&st.file),
+                st.at.as_deref().unwrap_or("?"),
+                st.reason
+                    .as_deref()
+                    .filter(|r| !r.is_empty())
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        for p in &b.problems {
+            let _ = writeln!(t, "  [{}] 问题 / problem: {p}", i + 1);
+        }
+    }
+    for st in &s.unmatched_statements {
+        let _ = writeln!(
+            t,
+            "  statement {} is about no bid file here{}",
+            st.file.display(),
+            st.problem
+                .as_deref()
+                .map(|p| format!(" (and does not verify: {p})"))
+                .unwrap_or_default()
+        );
+    }
+    if s.bids.is_empty() {
+        let _ = writeln!(
+            t,
+            "没有投标文件 / no bid file (*.{}) was found.",
+            bidkit_app::opening::BID_EXTENSION
+        );
+        return t;
+    }
+    let open = s.bids.iter().filter(|b| !b.withdrawn).count();
+    let sound = s
+        .bids
+        .iter()
+        .filter(|b| !b.withdrawn && b.is_sound())
+        .count();
+    let _ = writeln!(
+        t,
+        "{sound} of {open} bid(s) not withdrawn are intact and signed; {} withdrawn.",
+        s.bids.len() - open
+    );
+    t
+}
+
+// ---------------------------------------------------------------------------------
+// decrypt
+
+/// What `open decrypt` keeps beside each decrypted bid (`USCC.opened.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct OpenedRecord {
+    format: String,
+    tender_id: Option<String>,
+    bidder_name: String,
+    bidder_uscc: String,
+    bid_file: PathBuf,
+    bid_file_hash: String,
+    submitted_at: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    opened_at: OffsetDateTime,
+    /// The decrypted PDF, relative to the record's directory.
+    output: PathBuf,
+    suite: String,
+    content_hash: String,
+    content_size: u64,
+    signer: String,
+    unwrap_verification_code: String,
+    /// The quoted price, from the bid's manifest when the payload carries one (a
+    /// bare sealed PDF does not).
+    #[serde(default)]
+    quoted_price: Option<String>,
+    /// The verification as it was at the opening.
+    verification: Summary,
+}
+
+/// A verification in short.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Summary {
+    valid: bool,
+    signatures: usize,
+    valid_signatures: usize,
+    stamps: usize,
+    problems: Vec<String>,
+    signers: Vec<String>,
+}
+
+fn summarise(r: &VerificationReport) -> Summary {
+    let problems = match &r.verdict {
+        DocumentVerdict::Valid => Vec::new(),
+        DocumentVerdict::NoSignatures => vec!["the document has no seal or signature".into()],
+        DocumentVerdict::NotValid { problems } => problems.clone(),
+    };
+    let mut signers: Vec<String> = r
+        .signatures
+        .iter()
+        .filter_map(|s| s.signer.as_ref().map(|g| common_name(&g.subject)))
+        .collect();
+    signers.dedup();
+    Summary {
+        valid: r.verdict == DocumentVerdict::Valid,
+        signatures: r.signatures.len(),
+        valid_signatures: r
+            .signatures
+            .iter()
+            .filter(|s| matches!(s.verdict, SignatureVerdict::Valid))
+            .count(),
+        stamps: r.signatures.iter().map(|s| s.stamps.len()).sum(),
+        problems,
+        signers,
+    }
+}
+
+fn unreadable(pdf: &Path, e: &bidkit_pdf::PdfError) -> Summary {
+    Summary {
+        valid: false,
+        signatures: 0,
+        valid_signatures: 0,
+        stamps: 0,
+        problems: vec![format!("cannot verify {}: {e}", pdf.display())],
+        signers: Vec::new(),
+    }
+}
+
+fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Output> {
+    let now = OffsetDateTime::now_utc();
+    let opts = opening_options(&args.bids, args.relay.trust_roots()?, ctx, now);
+    // Trust for the seals, before any scan: a missing root fails here, not after.
+    let verify_opts = verify_options(ctx, &args.relay.trust)?;
+    let status = load_bids(&opts)?;
+    let bid = status.decryptable(&args.bidder)?.clone();
+    let suite = bid
+        .suite
+        .context("the bid file's suite is unknown (its header could not be read)")?;
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let name = safe_name(&args.bidder);
+    let pdf = args.output.join(format!("{name}.pdf"));
+    let record_path = args.output.join(format!("{name}{OPENED_SUFFIX}"));
+
+    let mut sign = args.relay.sign_options(ctx.home())?;
+    sign.suite = suite;
+    let decrypt_opts = DecryptOptions::new(sign, &bid.file, &pdf);
+    let mut screen = OpenScreen {
+        screen: Screen::new(&args.screen, "解密 / unwrap the content key"),
+        json,
+    };
+    let report = block_on(bidkit_app::bid::decrypt_bid(&decrypt_opts, &mut screen))??;
+
+    // A payload that is not a readable PDF is a finding of the opening, not an error:
+    // the bid was decrypted and its record is kept.
+    let (verification, summary) = match verify_file(&report.output, &verify_opts) {
+        Ok(v) => {
+            let summary = summarise(&v);
+            (Some(v), summary)
+        }
+        Err(e) => (None, unreadable(&report.output, &e)),
+    };
+    let record = OpenedRecord {
+        format: OPENED_FORMAT.into(),
+        tender_id: status.tender_id.clone(),
+        bidder_name: report.bidder.name.clone(),
+        bidder_uscc: report.bidder.uscc.clone(),
+        bid_file: bid.file.clone(),
+        bid_file_hash: bid.bid_file_hash.clone().unwrap_or_default(),
+        submitted_at: bid.submitted_at.clone(),
+        opened_at: now,
+        output: PathBuf::from(format!("{name}.pdf")),
+        suite: suite.to_string(),
+        content_hash: report.content_hash.clone(),
+        content_size: report.content_size,
+        signer: report.signer.clone(),
+        unwrap_verification_code: report.session.verification_code.clone(),
+        quoted_price: None,
+        verification: summary.clone(),
+    };
+    bidkit_app::qr::write_atomically(&record_path, &serde_json::to_vec_pretty(&record)?)?;
+
+    let text = decrypt_text(&report, &bid, &summary, &record_path);
+    let exit = u8::from(!summary.valid);
+    let value = serde_json::json!({
+        "bid": bid,
+        "decrypt": report,
+        "verification": verification,
+        "summary": summary,
+        "record": record_path,
+    });
+    Ok(Output::new(text, &value)?.with_exit(exit))
+}
+
+fn verify_options(ctx: &Context, trust: &[PathBuf]) -> anyhow::Result<VerifyOptions> {
+    Ok(VerifyOptions::new(TrustChoice::from_home_and_pems(
+        Some(ctx.home()),
+        trust,
+    )?))
+}
+
+/// A file-name stem from a bidder code (which is alphanumeric; anything else becomes
+/// `_`).
+fn safe_name(uscc: &str) -> String {
+    uscc.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn decrypt_text(r: &DecryptReport, bid: &BidStatus, s: &Summary, record: &Path) -> String {
+    let mut t = format!(
+        "已开启 / opened the bid of {} ({}): {} → {} ({} bytes)\n",
+        r.bidder.name,
+        r.bidder.uscc,
+        bid.file.display(),
+        r.output.display(),
+        r.content_size
+    );
+    let _ = writeln!(t, "  内容哈希 / content hash: {}", r.content_hash);
+    let _ = writeln!(
+        t,
+        "  验证码 / verification code of the unwrap scan: {}",
+        r.session.verification_code
+    );
+    summary_lines(&mut t, s);
+    let _ = writeln!(t, "  记录 / record: {}", record.display());
+    t
+}
+
+fn summary_lines(t: &mut String, s: &Summary) {
+    let _ = writeln!(
+        t,
+        "  签章验证 / seals and signatures: {} — {} of {} valid, {} stamp(s){}",
+        if s.valid { "VALID" } else { "NOT VALID" },
+        s.valid_signatures,
+        s.signatures,
+        s.stamps,
+        if s.signers.is_empty() {
+            String::new()
+        } else {
+            format!(", by {}", s.signers.join("; "))
+        }
+    );
+    for p in &s.problems {
+        let _ = writeln!(t, "    - {p}");
+    }
+}
+
+/// The screen of the one unwrap scan; with `--json`, only the session's own lines.
+struct OpenScreen {
+    screen: Screen,
+    json: bool,
+}
+
+impl SessionObserver for OpenScreen {
+    fn session_opened(&mut self, relay: &RelayAddress, embedded: bool) {
+        self.screen.session_opened(relay, embedded);
+    }
+
+    fn qr_frame(&mut self, frame: &QrFrame<'_>) -> Result<(), AppError> {
+        self.screen.qr_frame(frame)
+    }
+
+    fn join_rejected(&mut self, code: &str, hint: &str, total: u32) {
+        self.screen.join_rejected(code, hint, total);
+    }
+
+    fn phone_joined(&mut self, code: &str) {
+        self.screen.phone_joined(code);
+    }
+
+    fn request_sent(&mut self, summary: &[String]) {
+        self.screen.request_sent(summary);
+    }
+}
+
+impl BidObserver for OpenScreen {
+    fn step(&mut self, step: BidStep, detail: &str) {
+        if !self.json {
+            self.screen.step(step, detail);
+        }
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        if !self.json {
+            self.screen.progress(progress);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// verify
+
+/// One opened bid, checked again.
+#[derive(Debug, Serialize)]
+struct Checked {
+    record: PathBuf,
+    bidder_name: String,
+    bidder_uscc: String,
+    output: PathBuf,
+    /// The decrypted PDF still hashes to the signed content hash.
+    content_unchanged: bool,
+    verification: Option<Summary>,
+    problems: Vec<String>,
+    valid: bool,
+}
+
+/// Every opened bid of `dir`, checked again.
+fn check_dir(
+    dir: &Path,
+    options: &VerifyOptions,
+) -> anyhow::Result<Vec<(Checked, Option<OpenedRecord>)>> {
+    let mut records: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(OPENED_SUFFIX))
+        .collect();
+    records.sort();
+    if records.is_empty() {
+        anyhow::bail!(
+            "{} holds no opened bid (no *{OPENED_SUFFIX}; run bidkit open decrypt first)",
+            dir.display()
+        );
+    }
+    Ok(records
+        .iter()
+        .map(|r| check_opened(r, dir, options))
+        .collect())
+}
+
+fn verify(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Output> {
+    let options = verify_options(ctx, &args.trust)?;
+    let checked: Vec<Checked> = check_dir(&args.dir, &options)?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let valid = checked.iter().filter(|c| c.valid).count();
+    let mut t = format!(
+        "已开启的投标 / opened bids in {}: {valid} of {} valid\n",
+        args.dir.display(),
+        checked.len()
+    );
+    for c in &checked {
+        let _ = writeln!(
+            t,
+            "  {:<9} {:<20} {} — {}",
+            if c.valid { "VALID" } else { "NOT VALID" },
+            c.bidder_uscc,
+            c.bidder_name,
+            c.output.display()
+        );
+        if let Some(s) = &c.verification {
+            summary_lines(&mut t, s);
+        }
+        for p in &c.problems {
+            let _ = writeln!(t, "    - {p}");
+        }
+    }
+    let exit = u8::from(valid != checked.len());
+    let value =
+        serde_json::json!({ "dir": args.dir, "valid": valid == checked.len(), "bids": checked });
+    Ok(Output::new(t, &value)?.with_exit(exit))
+}
+
+fn check_opened(
+    path: &Path,
+    dir: &Path,
+    options: &VerifyOptions,
+) -> (Checked, Option<OpenedRecord>) {
+    let mut checked = Checked {
+        record: path.to_path_buf(),
+        bidder_name: String::new(),
+        bidder_uscc: String::new(),
+        output: PathBuf::new(),
+        content_unchanged: false,
+        verification: None,
+        problems: Vec::new(),
+        valid: false,
+    };
+    let record: OpenedRecord = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            checked
+                .problems
+                .push(format!("{} is not a readable record: {e}", path.display()));
+            return (checked, None);
+        }
+    };
+    if record.format != OPENED_FORMAT {
+        checked.problems.push(format!(
+            "{}: format {:?} (expected {OPENED_FORMAT:?})",
+            path.display(),
+            record.format
+        ));
+        return (checked, None);
+    }
+    // The record names its PDF by a plain file name in its own directory.
+    let plain = record
+        .output
+        .file_name()
+        .is_some_and(|n| record.output == Path::new(n));
+    if !plain {
+        checked.problems.push(format!(
+            "{}: the decrypted PDF {} is not a plain file name",
+            path.display(),
+            record.output.display()
+        ));
+        return (checked, None);
+    }
+    let pdf = dir.join(&record.output);
+    checked.bidder_name = record.bidder_name.clone();
+    checked.bidder_uscc = record.bidder_uscc.clone();
+    checked.output = pdf.clone();
+    match record
+        .suite
+        .parse()
+        .map_err(|_| format!("unknown suite {:?}", record.suite))
+        .and_then(|suite| hash_file(&pdf, suite).map_err(|e| e.to_string()))
+    {
+        Ok(h) if hex_eq(&h, &record.content_hash) => checked.content_unchanged = true,
+        Ok(_) => checked.problems.push(format!(
+            "{} changed since it was decrypted (its hash is not the signed content hash)",
+            pdf.display()
+        )),
+        Err(e) => checked.problems.push(e),
+    }
+    checked.verification = Some(match verify_file(&pdf, options) {
+        Ok(report) => summarise(&report),
+        Err(e) => unreadable(&pdf, &e),
+    });
+    checked.valid = checked.content_unchanged
+        && checked.problems.is_empty()
+        && checked.verification.as_ref().is_some_and(|s| s.valid);
+    (checked, Some(record))
+}
+
+// ---------------------------------------------------------------------------------
+// record
+
+fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
+    let now = OffsetDateTime::now_utc();
+    let options = verify_options(ctx, &args.trust)?;
+    let opened = check_dir(&args.dir, &options)?;
+    let status = if args.bids.is_empty() {
+        None
+    } else {
+        Some(load_bids(&OpeningOptions {
+            inputs: args.bids.clone(),
+            tender_id: args.tender_id.clone(),
+            trust: trust_roots(&args.trust)?,
+            home: ctx.home().to_path_buf(),
+            now,
+        })?)
+    };
+    let tender_id = args
+        .tender_id
+        .clone()
+        .or_else(|| status.as_ref().and_then(|s| s.tender_id.clone()))
+        .or_else(|| {
+            opened
+                .iter()
+                .find_map(|(_, r)| r.as_ref().and_then(|r| r.tender_id.clone()))
+        })
+        .unwrap_or_else(|| "—".to_owned());
+
+    let mut bids = Vec::new();
+    let mut notes = Vec::new();
+    let mut all_valid = true;
+    let mut opened_hashes = Vec::new();
+    for (c, r) in &opened {
+        let Some(r) = r else {
+            notes.extend(c.problems.iter().cloned());
+            all_valid = false;
+            continue;
+        };
+        opened_hashes.push(r.bid_file_hash.clone());
+        all_valid &= c.valid;
+        let mut verification = Vec::new();
+        if let Some(s) = &c.verification {
+            verification.push(format!(
+                "{} — {} of {} signature(s) valid, {} stamp(s){}",
+                if s.valid {
+                    "有效 / VALID"
+                } else {
+                    "无效 / NOT VALID"
+                },
+                s.valid_signatures,
+                s.signatures,
+                s.stamps,
+                if s.signers.is_empty() {
+                    String::new()
+                } else {
+                    format!(", by {}", s.signers.join("; "))
+                }
+            ));
+            verification.extend(s.problems.iter().cloned());
+        }
+        verification.extend(c.problems.iter().cloned());
+        bids.push(RecordBid {
+            bidder_name: r.bidder_name.clone(),
+            bidder_uscc: r.bidder_uscc.clone(),
+            state: "已开启 / opened".into(),
+            quoted_price: r.quoted_price.clone(),
+            submitted_at: r.submitted_at.clone(),
+            file_hash: Some(r.bid_file_hash.clone()),
+            verification,
+        });
+    }
+    if let Some(status) = &status {
+        for b in &status.bids {
+            if b.bid_file_hash
+                .as_ref()
+                .is_some_and(|h| opened_hashes.contains(h))
+            {
+                continue;
+            }
+            let (name, uscc) = b
+                .bidder
+                .as_ref()
+                .map(|d| (d.name.clone(), d.uscc.clone()))
+                .unwrap_or_else(|| ("—".into(), "—".into()));
+            let state = if b.withdrawn {
+                "已撤标 / withdrawn".to_owned()
+            } else {
+                all_valid = false;
+                "未开启 / not opened".to_owned()
+            };
+            let mut verification = b.problems.clone();
+            if verification.is_empty() && !b.withdrawn {
+                verification.push(format!("{} — not decrypted", file_name(&b.file)));
+            }
+            bids.push(RecordBid {
+                bidder_name: name,
+                bidder_uscc: uscc,
+                state,
+                quoted_price: None,
+                submitted_at: b.submitted_at.clone(),
+                file_hash: b.bid_file_hash.clone(),
+                verification,
+            });
+        }
+    }
+    let record = OpeningRecord {
+        tender_id,
+        project_name: args.project.clone(),
+        opened_at: bidkit_pki::fmt_time(now),
+        agent: args.agent.clone(),
+        bids,
+        notes,
+    };
+    let report = write_opening_record(&record, &args.output, args.font.as_deref())?;
+    let mut t = format!(
+        "开标记录 / opening record {} written: {} page(s), {} bid(s), font {}\n",
+        report.output.display(),
+        report.pages,
+        record.bids.len(),
+        report.font_family
+    );
+    let _ = writeln!(t, "  SHA-256: {}", report.sha256);
+    for b in &record.bids {
+        let _ = writeln!(
+            t,
+            "  {:<20} {} — {}; {}",
+            b.bidder_uscc,
+            b.bidder_name,
+            b.state,
+            b.verification.first().map(String::as_str).unwrap_or("—")
+        );
+    }
+    let value = serde_json::json!({ "report": report, "record": record, "valid": all_valid });
+    Ok(Output::new(t, &value)?.with_exit(u8::from(!all_valid)))
+}
+
+fn hex_eq(bytes: &[u8], hex: &str) -> bool {
+    let ours: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ours.eq_ignore_ascii_case(hex)
+}
+
+/// `text` padded with spaces to `width` terminal columns (CJK characters take two).
+fn pad(text: &str, width: usize) -> String {
+    let wide = |c: char| matches!(u32::from(c), 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+    let columns: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
+/// The common name of a displayed subject (`C=CN, CN=张三, …` → `张三`), else the
+/// whole subject.
+fn common_name(subject: &str) -> String {
+    subject
+        .split(", ")
+        .find_map(|part| part.strip_prefix("CN="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| subject.to_owned())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
