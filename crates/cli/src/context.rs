@@ -38,3 +38,27 @@ pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> 
         .context("cannot start the async runtime")?;
     Ok(rt.block_on(future))
 }
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix, saying so on stderr: how `bidkit relay serve`
+/// and `bidkit tsa serve` (`what`) know to stop.
+pub async fn shutdown_signal(what: &str) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    eprintln!("bidkit {what}: shutting down");
+}

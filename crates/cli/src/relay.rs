@@ -107,33 +107,16 @@ fn serve(args: ServeArgs, json: bool) -> anyhow::Result<Output> {
             )
         };
         let _ = out.flush();
-        bidkit_relay::serve(listener, store, config, shutdown_signal()).await?;
+        bidkit_relay::serve(
+            listener,
+            store,
+            config,
+            crate::context::shutdown_signal("relay"),
+        )
+        .await?;
         Output::new(
             format!("bidkit relay: stopped (http://{addr})"),
             &serde_json::json!({ "stopped": format!("http://{addr}") }),
         )
     })?
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    eprintln!("bidkit relay: shutting down");
 }

@@ -126,7 +126,7 @@ fn serve(args: ServeArgs, ctx: &Context, json: bool) -> anyhow::Result<Output> {
             )
         };
         let _ = out.flush();
-        serve_tsa(listener, identity, shutdown_signal()).await?;
+        serve_tsa(listener, identity, crate::context::shutdown_signal("tsa")).await?;
         Output::new(
             format!("bidkit tsa: stopped ({url})"),
             &serde_json::json!({ "stopped": url }),
@@ -222,27 +222,4 @@ fn stamp(args: StampArgs, ctx: &Context) -> anyhow::Result<Output> {
             "token_bytes": stamped.token.len(),
         }),
     )
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    eprintln!("bidkit tsa: shutting down");
 }
