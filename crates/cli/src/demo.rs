@@ -1,4 +1,6 @@
-//! `bidkit demo`: the end-to-end story, headless, printing each step.
+//! `bidkit demo`: the whole tender story, headless, with two emulated phones talking
+//! to the tool through a relay over loopback; each step is printed as it completes (on
+//! stderr, so `--json` keeps stdout for the summary).
 
 use std::path::PathBuf;
 
@@ -34,12 +36,25 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Output> {
     let mut n = 0;
     let report = run_demo(&opts, &mut |step| {
         n += 1;
-        eprintln!("[{n}] {}: {}", step.id, step.detail);
+        let scans = match step.scans {
+            0 => String::new(),
+            1 => ", 1 scan".to_owned(),
+            k => format!(", {k} scans"),
+        };
+        eprintln!(
+            "[{n:>2}] {:<15} {} ({:.1} s{scans})",
+            step.id,
+            step.detail,
+            step.millis as f64 / 1000.0
+        );
     })?;
+    let scans: u32 = report.steps.iter().map(|s| s.scans).sum();
     let text = format!(
-        "演示完成 / demo finished ({} steps, suite {}); artifacts in {}",
+        "演示完成 / demo finished: {} steps, {scans} phone scans, suite {}, relay {}; {} artifacts in {}",
         report.steps.len(),
         report.suite,
+        report.relay,
+        report.artifacts.len(),
         report.out
     );
     Output::new(text, &report)

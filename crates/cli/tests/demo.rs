@@ -1,0 +1,268 @@
+//! `bidkit demo` end to end, in both suites: it exits 0, runs every step of the story
+//! in order with the phone scans each needs, keeps every artifact under its stable
+//! name, and the artifacts are what the steps claim — checked by the verifier, the
+//! bid-file inspector, the statement verifier and, when installed, qpdf and pdftotext.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// The steps and the scans each takes, in order.
+const STEPS: &[(&str, u64)] = &[
+    ("relay", 0),
+    ("bidder-phone", 0),
+    ("agent-phone", 0),
+    ("tender", 0),
+    ("bid-build", 0),
+    ("seal-keyword", 1),
+    ("seal-page", 1),
+    ("seal-seam", 1),
+    ("check", 0),
+    ("encrypt", 2),
+    ("submit", 1),
+    ("opening-status", 0),
+    ("decrypt", 1),
+    ("verify", 0),
+    ("opening-record", 0),
+    ("seal-record", 1),
+    ("records", 0),
+];
+
+/// Files every run leaves in `--out`.
+const ARTIFACTS: &[&str] = &[
+    "tender/tender.json",
+    "bid.pdf",
+    "bid-sealed-keyword.pdf",
+    "bid-sealed-page.pdf",
+    "bid-sealed.pdf",
+    "bid-checklist.json",
+    "bids/bid.bid",
+    "bids/bid-receipt.json",
+    "opening-status.json",
+    "opened/bid.pdf",
+    "opened/bid-verification.json",
+    "opening-record.pdf",
+    "opening-record-sealed.pdf",
+    "ca-root.pem",
+    "bidder-org-signing.pem",
+    "bidder-org-encryption.pem",
+    "bidder-person-signing.pem",
+    "agent-org-signing.pem",
+    "bidder-usage-records.json",
+    "agent-usage-records.json",
+];
+
+fn bidkit(home: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bidkit"))
+        .arg("--json")
+        .args(args)
+        .env("BIDKIT_HOME", home)
+        .env_remove("BIDKIT_TSA_URL")
+        .env_remove("BIDKIT_PHONE")
+        .env_remove("BIDKIT_PIN")
+        .env_remove("BIDKIT_NOW")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bidkit {args:?}: stdout is not JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+fn demo(suite: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let out = dir.path().join("demo");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+
+    let (code, report, stderr) = bidkit(&home, &["demo", "--suite", suite, "--out", &s(&out)]);
+    assert_eq!(code, 0, "demo failed: {report}\n{stderr}");
+
+    // Every step, in order, with its scans; each printed as it ran.
+    let steps = report["steps"].as_array().unwrap();
+    let got: Vec<(&str, u64)> = steps
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), s["scans"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, STEPS, "{report:#}");
+    for (n, (id, _)) in STEPS.iter().enumerate() {
+        assert!(
+            stderr.contains(&format!("[{:>2}] {id}", n + 1)),
+            "step {id} not printed:\n{stderr}"
+        );
+    }
+    assert_eq!(report["suite"], suite);
+    assert!(
+        report["relay"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{report}"
+    );
+
+    // Every artifact listed exists, and the stable names are there.
+    let artifacts: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for a in &artifacts {
+        assert!(out.join(a).is_file(), "listed artifact {a} is missing");
+    }
+    for a in ARTIFACTS {
+        assert!(artifacts.contains(a), "{a} not listed: {artifacts:?}");
+    }
+
+    // The decrypted bid is the sealed one, and all three seals verify.
+    assert_eq!(
+        std::fs::read(out.join("opened/bid.pdf")).unwrap(),
+        std::fs::read(out.join("bid-sealed.pdf")).unwrap()
+    );
+    let ca = out.join("ca-root.pem");
+    let (code, v, _) = bidkit(
+        &home,
+        &[
+            "verify",
+            &s(&out.join("opened/bid.pdf")),
+            "--trust",
+            &s(&ca),
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let sigs = v["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 3, "{v:#}");
+    let stamps: usize = sigs
+        .iter()
+        .map(|s| s["stamps"].as_array().unwrap().len())
+        .sum();
+    assert!(stamps >= 3, "{v:#}");
+    let (code, v, _) = bidkit(
+        &home,
+        &[
+            "verify",
+            &s(&out.join("opening-record-sealed.pdf")),
+            "--trust",
+            &s(&ca),
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["signatures"][0]["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("某某招标代理有限公司"),
+        "{v:#}"
+    );
+
+    // The bid file is intact without the key; the receipt verifies against it.
+    let (code, v, _) = bidkit(&home, &["bid", "inspect", &s(&out.join("bids/bid.bid"))]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v, _) = bidkit(
+        &home,
+        &[
+            "bid",
+            "verify-statement",
+            &s(&out.join("bids/bid-receipt.json")),
+            "--bid",
+            &s(&out.join("bids/bid.bid")),
+            "--trust",
+            &s(&ca),
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+
+    // The checklist passed and names the sealed document.
+    let checklist: Value =
+        serde_json::from_slice(&std::fs::read(out.join("bid-checklist.json")).unwrap()).unwrap();
+    assert!(
+        checklist["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "ok"),
+        "{checklist:#}"
+    );
+
+    // Outside oracles, when installed.
+    if oracle("qpdf") {
+        for pdf in [
+            "bid.pdf",
+            "bid-sealed.pdf",
+            "opening-record.pdf",
+            "opening-record-sealed.pdf",
+        ] {
+            let (ok, msg) = tool("qpdf", &["--check", &s(&out.join(pdf))]);
+            assert!(ok, "qpdf --check {pdf}: {msg}");
+        }
+    }
+    if oracle("pdftotext") {
+        let (ok, text) = tool(
+            "pdftotext",
+            &[&s(&out.join("opening-record-sealed.pdf")), "-"],
+        );
+        assert!(ok, "{text}");
+        for needle in ["开标记录", "示例建设工程有限公司", "ZB-2026-DEMO-0001"] {
+            assert!(text.contains(needle), "{needle} not in the record:\n{text}");
+        }
+    }
+
+    // A second run into the same directory is refused, and changes nothing.
+    let before = std::fs::read(out.join("bids/bid.bid")).unwrap();
+    let (code, v, _) = bidkit(&home, &["demo", "--suite", suite, "--out", &s(&out)]);
+    assert_ne!(code, 0, "{v}");
+    assert!(
+        v["error"].to_string().contains("already holds a demo"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(out.join("bids/bid.bid")).unwrap(), before);
+}
+
+#[test]
+fn demo_gm() {
+    demo("gm");
+}
+
+#[test]
+fn demo_nist() {
+    demo("nist");
+}
+
+/// Whether an outside tool is installed (required with BIDKIT_REQUIRE_ORACLES=1).
+fn oracle(name: &str) -> bool {
+    let usable = Command::new(name)
+        .arg("-v")
+        .output()
+        .or_else(|_| Command::new(name).arg("--version").output())
+        .is_ok();
+    if !usable {
+        let required =
+            std::env::var("BIDKIT_REQUIRE_ORACLES").is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(
+            !required,
+            "{name} is required (BIDKIT_REQUIRE_ORACLES=1) but not installed"
+        );
+        eprintln!("note: {name} is not installed; skipping its check");
+    }
+    usable
+}
+
+fn tool(cmd: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
