@@ -1,9 +1,16 @@
 //! The error shape every command returns to the UI.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// An error as the UI receives it: a stable machine-readable `code` and a human `message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Codes: those of [`bidkit_app::AppError::code`] (`no_home`, `pdf_malformed`,
+/// `io_error`, `qr-stale`, `wrong-pin` …) and the shell's own: `internal` (a task
+/// failed to run), `invalid-option` (a command argument the UI should not have sent).
+/// The UI translates a code through `error.<code>` in its catalogues, else shows the
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IpcError {
     /// Stable identifier the UI can branch on and translate (e.g. `no_home`).
     pub code: String,

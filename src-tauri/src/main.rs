@@ -10,6 +10,7 @@
 mod commands;
 mod error;
 mod home;
+mod ipc;
 
 use std::process::ExitCode;
 
@@ -30,8 +31,14 @@ fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .setup(|app| {
             app.manage(home::Home::resolve());
+            app.manage(commands::Logins::default());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::verify_pdf,
+            commands::login_start,
+            commands::login_cancel
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

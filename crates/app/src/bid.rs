@@ -49,6 +49,7 @@ use time::OffsetDateTime;
 
 use crate::AppError;
 pub use crate::error::bid_file_code;
+use crate::package::{self, Attachment, PackageLimits, PackageManifest};
 use crate::session::{SessionObserver, Silent, date_time, describe, load_trust, verify_signer};
 use crate::sign::{SignOptions, block_on, exchange, request_signatures};
 
@@ -138,6 +139,14 @@ pub struct EncryptOptions {
     /// PEM files of extra recipients' encryption certificates (e.g. a platform's
     /// escrow certificate); each must chain to the trust roots.
     pub extra_recipients: Vec<PathBuf>,
+    /// The bid project's manifest (`bid.json`, schema `bidkit.bid/1`); `Some`: the
+    /// payload is a bid package ([`crate::package`]) of `input` (the sealed PDF), this
+    /// manifest with the PDF's hash, and `attachments`, with content type
+    /// [`crate::package::CONTENT_TYPE`]. `None` (the default): `input` is the payload
+    /// as it is.
+    pub manifest: Option<PathBuf>,
+    /// Files to add to the package under `attachments/` (only with `manifest`).
+    pub attachments: Vec<PathBuf>,
 }
 
 impl EncryptOptions {
@@ -156,6 +165,8 @@ impl EncryptOptions {
             content_type: None,
             chunk_size: None,
             extra_recipients: Vec::new(),
+            manifest: None,
+            attachments: Vec::new(),
         }
     }
 }
@@ -196,6 +207,8 @@ pub struct EncryptReport {
     pub signer: String,
     /// The two sessions: the encryption certificate, then the header signature.
     pub sessions: Vec<SessionSummary>,
+    /// The manifest of the bid package encrypted (`None`: a plain payload).
+    pub manifest: Option<PackageManifest>,
 }
 
 /// Make a bid file with the bidder's phone: see the module documentation.
@@ -233,6 +246,35 @@ pub async fn encrypt_bid(
         .collect::<Result<Vec<_>, _>>()?;
     // Fail on a bad tender id, chunk size or content type before any scan.
     draft_for(opts, suite, placeholder_bidder(), now)?;
+    // A bid package is made (and checked) before any scan too, into a temporary file
+    // beside the output that is gone when this returns.
+    let package = match &opts.manifest {
+        None => {
+            if !opts.attachments.is_empty() {
+                return Err(AppError::InvalidOption {
+                    option: "attachments",
+                    reason: "attachments travel in a bid package: name the manifest too".into(),
+                });
+            }
+            None
+        }
+        Some(path) => Some(make_package(opts, path).await?),
+    };
+    let payload_path = package
+        .as_ref()
+        .map(|(tmp, _)| tmp.path().to_path_buf())
+        .unwrap_or_else(|| opts.input.clone());
+    let input_len = match &package {
+        Some((tmp, _)) => tmp
+            .as_file()
+            .metadata()
+            .map_err(|source| AppError::Io {
+                path: tmp.path().to_path_buf(),
+                source,
+            })?
+            .len(),
+        None => input_len,
+    };
 
     // Scan 1: the encryption certificate (and the signing certificate naming the
     // holder), both verified.
@@ -280,11 +322,15 @@ pub async fn encrypt_bid(
             opts.input.display()
         ),
     );
-    let (input, output) = (opts.input.clone(), opts.output.clone());
+    let output = opts.output.clone();
     let prepared = run_blocking(observer, move |progress| {
-        encryptor.encrypt_file(&input, &output, progress)
+        encryptor.encrypt_file(&payload_path, &output, progress)
     })
     .await?;
+    let manifest = package.map(|(tmp, manifest)| {
+        drop(tmp);
+        manifest
+    });
 
     // Scan 2: the header signature, by the signing certificate of scan 1.
     observer.step(
@@ -350,7 +396,66 @@ pub async fn encrypt_bid(
         signer_serial: signing.serial_hex(),
         signer: signing.subject_display(),
         sessions,
+        manifest,
     })
+}
+
+/// Package `opts.input` with the manifest at `manifest` and the attachments into a
+/// temporary file beside the output (on a blocking thread); the manifest must be for
+/// `opts.tender_id`.
+async fn make_package(
+    opts: &EncryptOptions,
+    manifest: &Path,
+) -> Result<(tempfile::NamedTempFile, PackageManifest), AppError> {
+    let bid = package::read_bid_manifest(manifest)?;
+    if bid.tender_id != opts.tender_id {
+        return Err(AppError::InvalidOption {
+            option: "manifest",
+            reason: format!(
+                "{} is for tender {:?}, the bid file for {:?}",
+                manifest.display(),
+                bid.tender_id,
+                opts.tender_id
+            ),
+        });
+    }
+    if opts
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t != package::CONTENT_TYPE)
+    {
+        return Err(AppError::InvalidOption {
+            option: "content type",
+            reason: format!("a bid package's content type is {}", package::CONTENT_TYPE),
+        });
+    }
+    let attachments = opts
+        .attachments
+        .iter()
+        .map(|p| Attachment::from_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dir = opts
+        .output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let input = opts.input.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".bid-package.")
+            .suffix(".tar.bidkit-partial")
+            .tempfile_in(&dir)
+            .map_err(|source| AppError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        let path = tmp.path().to_path_buf();
+        let manifest = package::pack(&input, &bid, &attachments, tmp.as_file_mut(), &path)?;
+        Ok((tmp, manifest))
+    })
+    .await
+    .map_err(join_error)?
 }
 
 const HEADER_ITEM: &str = "bid-file-header";
@@ -373,6 +478,7 @@ fn draft_for(
         draft = draft.with_chunk_size(size)?;
     }
     let content_type = match &opts.content_type {
+        _ if opts.manifest.is_some() => crate::package::CONTENT_TYPE.to_owned(),
         Some(t) => t.clone(),
         None => {
             let pdf = opts
@@ -477,6 +583,8 @@ pub struct DecryptOptions {
     /// The recipient whose phone scans, by encryption-certificate serial; `None`: the
     /// bidder's own recipient entry.
     pub recipient: Option<String>,
+    /// Size limits for a bid-package payload (default: [`PackageLimits::default`]).
+    pub package_limits: PackageLimits,
 }
 
 impl DecryptOptions {
@@ -488,6 +596,7 @@ impl DecryptOptions {
             input: input.into(),
             output: output.into(),
             recipient: None,
+            package_limits: PackageLimits::default(),
         }
     }
 }
@@ -530,6 +639,13 @@ pub struct DecryptReport {
     pub recipient: RecipientSummary,
     /// The unwrap session.
     pub session: SessionSummary,
+    /// When the payload is a bid package: its manifest (the quoted price, tender,
+    /// bidder, the PDF's hash), checked; `output` is then the directory it was
+    /// extracted into.
+    pub manifest: Option<PackageManifest>,
+    /// The decrypted bid document: `output` itself for a plain payload, the package's
+    /// `bid.pdf` for a package.
+    pub pdf: PathBuf,
 }
 
 /// Open a bid file by scan: see the module documentation. The header signer is
@@ -579,6 +695,11 @@ pub async fn decrypt_bid(
             })?,
     };
     let header = opened.header().clone();
+    let is_package = header.draft().content_type() == package::CONTENT_TYPE;
+    if is_package {
+        // A package goes into a new directory: refuse an unusable one before the scan.
+        package::check_destination(&opts.output)?;
+    }
     let file_len = opened.layout().file_len;
     let (signer_serial, signer) = (
         opened.signer().serial_hex(),
@@ -631,15 +752,75 @@ pub async fn decrypt_bid(
             header.payload().content_size
         ),
     );
-    let output = opts.output.clone();
+    // A package is decrypted into a temporary directory beside the output, then
+    // checked and extracted; the directory (and the decrypted archive) is gone when
+    // this returns, whatever happens.
+    let work = if is_package {
+        let dir = opts
+            .output
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Some(
+            tempfile::Builder::new()
+                .prefix(".bid-package.")
+                .suffix(".bidkit-partial")
+                .tempdir_in(&dir)
+                .map_err(|source| AppError::Io { path: dir, source })?,
+        )
+    } else {
+        None
+    };
+    let output = match &work {
+        Some(w) => w.path().join(package::PAYLOAD_FILE),
+        None => opts.output.clone(),
+    };
     let outcome = run_blocking(observer, move |progress| {
         opened.decrypt_to(&output, &key, progress)
     })
     .await?;
+    let (manifest, pdf) = match work {
+        None => (None, outcome.path.clone()),
+        Some(work) => {
+            observer.step(
+                BidStep::Decrypting,
+                &format!(
+                    "检查并解包 / checking and extracting the bid package into {}",
+                    opts.output.display()
+                ),
+            );
+            let (archive, dest, limits) = (
+                outcome.path.clone(),
+                opts.output.clone(),
+                opts.package_limits,
+            );
+            let bid_file = opts.input.clone();
+            let manifest = tokio::task::spawn_blocking(move || {
+                let r = package::extract(&archive, &dest, &limits);
+                drop(work);
+                // Name the bid file, not the temporary archive (gone by now).
+                r.map_err(|e| match e {
+                    AppError::BidPackage { reason, .. } => AppError::BidPackage {
+                        path: bid_file,
+                        reason,
+                    },
+                    other => other,
+                })
+            })
+            .await
+            .map_err(join_error)??;
+            (Some(manifest), opts.output.join(package::PDF_MEMBER))
+        }
+    };
     let payload = header.payload();
     Ok(DecryptReport {
         bid_file: opts.input.clone(),
-        output: outcome.path,
+        output: if manifest.is_some() {
+            opts.output.clone()
+        } else {
+            outcome.path
+        },
         suite,
         tender_id: header.tender_id().to_owned(),
         bidder: header.bidder().clone(),
@@ -664,6 +845,8 @@ pub async fn decrypt_bid(
             session_id: session.session_id,
             relay: session.relay,
         },
+        manifest,
+        pdf,
     })
 }
 

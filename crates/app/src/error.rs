@@ -184,6 +184,18 @@ pub enum AppError {
         /// What is wrong.
         reason: String,
     },
+    /// A bid package (the payload of a bid file: sealed PDF, manifest, attachments)
+    /// is not acceptable: a member name that is absolute, climbs out with `..` or is
+    /// not allowed, a link or device, a member over the size limits, a manifest that
+    /// does not follow its schema, or a member whose hash is not the manifest's.
+    /// Nothing was extracted.
+    #[error("{}: the bid package is not acceptable: {reason}", .path.display())]
+    BidPackage {
+        /// The package (or the extracted file) involved.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// The stable code of a bid-file error: `bidfile-damaged` (truncated, altered,
@@ -339,6 +351,7 @@ impl AppError {
             AppError::BidFile(e) => bid_file_code(e),
             AppError::BidSigner { .. } => "bid-signer-invalid",
             AppError::BidStatement { .. } => "statement-invalid",
+            AppError::BidPackage { .. } => "bid-package-invalid",
         }
     }
 }

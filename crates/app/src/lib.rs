@@ -15,6 +15,11 @@
 //!   keystore (login, sign, encryption certificate, unwrap, approvals);
 //! * [`qr`]: QR codes as PNG, SVG and terminal text, and read back from a PNG;
 //! * [`tsa`]: RFC 3161 time stamps over HTTP, and the emulated TSA service;
+//! * [`login_view`]: log in by scan with its progress as values for a screen;
+//! * [`verify_view`]: the verify screen: the verifier's report with rendered pages and
+//!   the stamps located on them;
+//! * [`package`]: the bid package (sealed PDF, manifest, attachments as ustar), the
+//!   payload of a bid file: packed streaming, extracted as untrusted input;
 //! * [`demo`], [`info`]: the headless story and the first screen.
 //!
 //! Use cases that talk through the relay are `async` (tokio); keystore work runs on
@@ -27,7 +32,9 @@ pub mod bid;
 pub mod demo;
 pub mod info;
 pub mod login;
+pub mod login_view;
 pub mod opening;
+pub mod package;
 pub mod qr;
 pub mod revoke;
 pub mod scan;
@@ -35,6 +42,7 @@ pub mod seal;
 pub mod session;
 pub mod sign;
 pub mod tsa;
+pub mod verify_view;
 
 pub use error::AppError;
 pub use home::default_home;

@@ -15,6 +15,11 @@
 //! * [`OpeningStatus::decryptable`] — the bid of one bidder that may be opened
 //!   (present, intact, signer verified, for the tender, not withdrawn); the CLI then
 //!   runs [`crate::bid::decrypt_bid`] on it (one unwrap scan by that bidder's phone).
+//! * [`confirm_opening`] — a bidder confirms the opening record (开标记录) by scan: a
+//!   `confirm-opening` session in which the bidder's phone (its signing certificate
+//!   must be that bidder's) signs a [`ConfirmationStatement`] naming the record by the
+//!   suite hash of its bytes; [`verify_confirmation`] checks such a file, also against
+//!   a record the agent sealed afterwards (an incremental update keeps those bytes).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +32,8 @@ use time::OffsetDateTime;
 
 use crate::AppError;
 use crate::bid::{StatementFile, StatementKind, verify_statement};
-use crate::session::{TrustRoots, describe, load_trust};
+use crate::session::{SessionObserver, TrustRoots, describe, load_trust};
+use bidkit_protocol::Purpose;
 
 /// The extension of bid files looked for in a directory.
 pub const BID_EXTENSION: &str = "bid";
@@ -124,6 +130,9 @@ pub struct BidStatus {
     pub created_at: Option<OffsetDateTime>,
     /// Plaintext bytes, as the header says.
     pub content_size: Option<u64>,
+    /// What the payload is, as the header says (a bid package is
+    /// [`crate::package::CONTENT_TYPE`]).
+    pub content_type: Option<String>,
     /// The header signer, when the signature block could be read.
     pub signer: Option<SignerStatus>,
     /// [`bidkit_bidfile::inspect`]'s verdict: intact, damaged (tampered, truncated) or
@@ -369,6 +378,7 @@ fn bid_status(path: &Path, trusts: &mut TrustCache<'_>, now: OffsetDateTime) -> 
         file_id: None,
         created_at: None,
         content_size: None,
+        content_type: None,
         signer: None,
         integrity: report.verdict,
         submitted_at: None,
@@ -383,6 +393,7 @@ fn bid_status(path: &Path, trusts: &mut TrustCache<'_>, now: OffsetDateTime) -> 
         status.file_id = Some(hex::encode(header.draft().file_id()));
         status.created_at = Some(header.draft().created_at());
         status.content_size = Some(header.payload().content_size);
+        status.content_type = Some(header.draft().content_type().to_owned());
         match hash_file(path, header.suite()) {
             Ok(h) => status.bid_file_hash = Some(hex::encode(h)),
             Err(e) => status.problems.push(e.to_string()),
@@ -577,4 +588,432 @@ fn what(kind: StatementKind) -> &'static str {
         StatementKind::SubmissionReceipt => "submission receipt",
         StatementKind::Withdrawal => "withdrawal",
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Bidders confirm the opening record by scan (开标记录确认)
+
+/// The `format` of an opening-record confirmation file.
+pub const CONFIRMATION_FORMAT: &str = "bidkit-opening-confirmation/1";
+/// The bytes every signed confirmation starts with: they keep a confirmation from ever
+/// being taken for a bid-file header, a receipt or a withdrawal.
+pub const CONFIRMATION_DOMAIN: &[u8] = b"BIDKIT-CONFIRM-OPENING\0";
+
+/// What a bidder confirms: this opening record (by the suite hash of its bytes as
+/// written, so a record sealed afterwards by incremental update still starts with
+/// them), for this tender, with the lines of the record the phone showed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationStatement {
+    /// Always 1.
+    pub version: u32,
+    /// The suite of the signature and of `record_hash`.
+    pub suite: Suite,
+    /// The tender whose opening is confirmed.
+    pub tender_id: String,
+    /// The record's file name when it was confirmed (informative).
+    pub record_file: String,
+    /// The record's length in bytes when it was confirmed.
+    pub record_size: u64,
+    /// The suite hash (hex) of the record's first `record_size` bytes.
+    pub record_hash: String,
+    /// The confirming bidder (the signing certificate's holder): name and unified
+    /// social credit code.
+    pub bidder: bidkit_tender::Bidder,
+    /// What the phone showed of the record (the bidder's row: state, quoted price …).
+    pub lines: Vec<String>,
+    /// When (RFC 3339).
+    pub confirmed_at: String,
+}
+
+impl ConfirmationStatement {
+    /// The exact bytes the phone signs: [`CONFIRMATION_DOMAIN`] and the statement as
+    /// compact JSON (fields in declaration order).
+    pub fn to_be_signed(&self) -> Result<Vec<u8>, AppError> {
+        let json = serde_json::to_vec(self).map_err(|e| AppError::InvalidOption {
+            option: "confirmation",
+            reason: format!("cannot encode: {e}"),
+        })?;
+        let mut out = CONFIRMATION_DOMAIN.to_vec();
+        out.extend_from_slice(&json);
+        Ok(out)
+    }
+}
+
+/// A confirmation as written to disk (JSON): the statement in readable form and what
+/// counts — the signed bytes, the signer's certificate and the signature, hex.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct ConfirmationFile {
+    /// Always [`CONFIRMATION_FORMAT`].
+    pub format: String,
+    /// The statement (must equal the signed one).
+    pub statement: ConfirmationStatement,
+    /// The signer as the certificate names it.
+    pub signer: String,
+    /// The signer certificate's serial (hex).
+    pub signer_serial: String,
+    /// The signed bytes ([`ConfirmationStatement::to_be_signed`]), hex.
+    pub signed: String,
+    /// The signer's certificate (DER, hex).
+    pub certificate: String,
+    /// The signature (DER, hex).
+    pub signature: String,
+}
+
+/// What to confirm, by whom, and how to reach the phone.
+#[derive(Clone, Debug)]
+pub struct ConfirmOptions {
+    /// Relay, trust roots, suite (the bidder's certificates'), timeout, clock.
+    pub sign: crate::sign::SignOptions,
+    /// The opening record PDF (only read).
+    pub record: PathBuf,
+    /// The tender.
+    pub tender_id: String,
+    /// The bidder who must confirm (unified social credit code, as the bid file's
+    /// header names it): the phone's signing certificate must be theirs.
+    pub bidder_uscc: String,
+    /// What the phone shows of the record (the bidder's row).
+    pub lines: Vec<String>,
+    /// Where the confirmation (JSON) goes.
+    pub output: PathBuf,
+}
+
+impl ConfirmOptions {
+    /// Confirm `record` for tender `tender_id` by bidder `bidder_uscc`, written to
+    /// `output`, with the defaults of `sign` and no lines.
+    pub fn new(
+        sign: crate::sign::SignOptions,
+        record: impl Into<PathBuf>,
+        tender_id: &str,
+        bidder_uscc: &str,
+        output: impl Into<PathBuf>,
+    ) -> Self {
+        ConfirmOptions {
+            sign,
+            record: record.into(),
+            tender_id: tender_id.to_owned(),
+            bidder_uscc: bidder_uscc.to_owned(),
+            lines: Vec::new(),
+            output: output.into(),
+        }
+    }
+}
+
+/// A confirmation that was made or verified.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfirmationReport {
+    /// The confirmation file.
+    pub file: PathBuf,
+    /// The statement as signed.
+    pub statement: ConfirmationStatement,
+    /// The signer's certificate serial (hex).
+    pub signer_serial: String,
+    /// The signer as the certificate names it.
+    pub signer: String,
+    /// The signer's verified path (signer first, root last).
+    pub signer_chain: Vec<String>,
+    /// Whether the record given has more bytes after those confirmed (a later
+    /// incremental update, e.g. the agent's seal: check it with the PDF verifier).
+    /// `None`: no record was given.
+    pub record_extended: Option<bool>,
+    /// The confirm session (`None` when only verified).
+    pub session: Option<crate::bid::SessionSummary>,
+}
+
+/// Suite hash of the first `len` bytes of `path` (all of them when `None`), and the
+/// file's length.
+fn hash_prefix(path: &Path, suite: Suite, len: Option<u64>) -> Result<([u8; 32], u64), AppError> {
+    use std::io::Read as _;
+    let io = |source| AppError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let total = file.metadata().map_err(io)?.len();
+    let want = len.unwrap_or(total).min(total);
+    let mut reader = file.take(want);
+    let mut hasher = suite.hash().hasher();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok((hasher.finalize(), total))
+}
+
+/// Have a bidder confirm the opening record by scan: a `confirm-opening` session
+/// ([`bidkit_protocol::message::ConfirmOpeningRequest`]: the tender, the record's
+/// digest, the bidder's lines, the exact [`ConfirmationStatement`] to sign); the
+/// phone's approval must come from a signing certificate of the bidder
+/// (`opts.bidder_uscc`) that chains to the trust roots and verify over the statement.
+/// The confirmation file is written (temporary file renamed) only then; the record is
+/// only read, and must not change during the session.
+pub async fn confirm_opening(
+    opts: &ConfirmOptions,
+    observer: &mut dyn SessionObserver,
+) -> Result<ConfirmationReport, AppError> {
+    use bidkit_protocol::message::{ConfirmOpeningRequest, Message};
+
+    if opts.output == opts.record {
+        return Err(AppError::InvalidOption {
+            option: "output",
+            reason: format!(
+                "{} is the record; inputs are never overwritten",
+                opts.output.display()
+            ),
+        });
+    }
+    let suite = opts.sign.suite;
+    let now = crate::session::date_time(&opts.sign.clock);
+    // The trust roots load before any scan.
+    load_trust(&opts.sign.trust, &opts.sign.home, suite, now)?;
+    let (hash, size) = hash_prefix(&opts.record, suite, None)?;
+    let record_file = opts
+        .record
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut statement = ConfirmationStatement {
+        version: 1,
+        suite,
+        tender_id: opts.tender_id.clone(),
+        record_file,
+        record_size: size,
+        record_hash: hex::encode(hash),
+        // The holder is known once the phone answers; the phone signs the bidder the
+        // tool names, and the answer is refused unless the certificate is theirs.
+        bidder: bidkit_tender::Bidder {
+            name: String::new(),
+            uscc: opts.bidder_uscc.clone(),
+        },
+        lines: opts.lines.clone(),
+        confirmed_at: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| AppError::InvalidOption {
+                option: "clock",
+                reason: e.to_string(),
+            })?,
+    };
+    // The bidder's name is what the record shows; the certificate must match the code.
+    if let Some(name) = opts.lines.iter().find_map(|l| l.strip_prefix(BIDDER_LINE)) {
+        statement.bidder.name = name.trim().to_owned();
+    }
+    let prepared = statement.to_be_signed()?;
+    let request = Message::ConfirmOpeningRequest(ConfirmOpeningRequest {
+        tender: opts.tender_id.clone(),
+        project_code: opts.tender_id.clone(),
+        record_digest: hash.to_vec(),
+        lines: opts.lines.clone(),
+        prepared: prepared.clone(),
+    });
+    let uscc = opts.bidder_uscc.clone();
+    let ((leaf, chain, signature), session) = crate::sign::exchange(
+        &opts.sign,
+        Purpose::ConfirmOpening,
+        &request,
+        observer,
+        "确认已取消 / confirmation cancelled: the phone refused",
+        |answer, trust, now| {
+            let approval = match answer {
+                Message::Approval(a) => a,
+                other => {
+                    return Err(AppError::AnswerInvalid {
+                        reason: format!("expected an approval, got {}", other.kind()),
+                    });
+                }
+            };
+            let (leaf, verified) =
+                crate::session::verify_signer(&approval.certificate_chain, None, trust, now)?;
+            let holder = leaf.subject()?.identifier().to_owned();
+            if holder != uscc {
+                return Err(AppError::AnswerInvalid {
+                    reason: format!(
+                        "the confirmation was signed by {} ({holder}), not by bidder {uscc}",
+                        describe(&leaf)
+                    ),
+                });
+            }
+            leaf.public_key()?
+                .verify(&prepared, &approval.signature)
+                .map_err(|e| AppError::SignatureInvalid {
+                    item: "confirmation".into(),
+                    reason: e.to_string(),
+                })?;
+            let chain: Vec<String> = verified.certificates().iter().map(describe).collect();
+            Ok((leaf, chain, approval.signature))
+        },
+        |(leaf, _, _)| {
+            format!(
+                "已确认 / the opening record is confirmed with certificate {}",
+                leaf.serial_hex()
+            )
+        },
+    )
+    .await?;
+    // The record must still be what was shown and signed.
+    let (again, _) = hash_prefix(&opts.record, suite, None)?;
+    if again != hash {
+        return Err(AppError::BidStatement {
+            path: opts.record.clone(),
+            what: "opening confirmation",
+            reason: "the record changed while it was being confirmed".into(),
+        });
+    }
+    let file = ConfirmationFile {
+        format: CONFIRMATION_FORMAT.into(),
+        statement: statement.clone(),
+        signer: leaf.subject_display(),
+        signer_serial: leaf.serial_hex(),
+        signed: hex::encode(statement.to_be_signed()?),
+        certificate: hex::encode(leaf.to_der()),
+        signature: hex::encode(&signature),
+    };
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| AppError::InvalidOption {
+        option: "confirmation",
+        reason: format!("cannot encode: {e}"),
+    })?;
+    crate::qr::write_atomically(&opts.output, &json)?;
+    Ok(ConfirmationReport {
+        file: opts.output.clone(),
+        statement,
+        signer_serial: leaf.serial_hex(),
+        signer: leaf.subject_display(),
+        signer_chain: chain,
+        record_extended: Some(false),
+        session: Some(crate::bid::SessionSummary {
+            purpose: Purpose::ConfirmOpening,
+            verification_code: session.verification_code,
+            session_id: session.session_id,
+            relay: session.relay,
+        }),
+    })
+}
+
+/// The prefix of the line in [`ConfirmOptions::lines`] that names the bidder (its
+/// rest becomes the statement's bidder name).
+pub const BIDDER_LINE: &str = "投标人 / bidder: ";
+
+/// Verify an opening-record confirmation: the file decodes, its readable statement is
+/// exactly the signed one, the signed bytes are canonical, the signature verifies
+/// under the certificate in it, which is a signing certificate of the statement's
+/// suite, chains to `trust` at `now` and belongs to the bidder the statement names;
+/// and, when `record` is given, the record still starts with the confirmed bytes
+/// (a record sealed afterwards by incremental update does; any other change does
+/// not). Anything else is [`AppError::BidStatement`] naming the file.
+pub fn verify_confirmation(
+    path: &Path,
+    record: Option<&Path>,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<ConfirmationReport, AppError> {
+    let invalid = |reason: String| AppError::BidStatement {
+        path: path.to_path_buf(),
+        what: "opening confirmation",
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|source| AppError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file: ConfirmationFile = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("not a Bidkit confirmation file: {e}")))?;
+    if file.format != CONFIRMATION_FORMAT {
+        return Err(invalid(format!(
+            "format {:?} (expected {CONFIRMATION_FORMAT:?})",
+            file.format
+        )));
+    }
+    let signed = hex::decode(file.signed.trim())
+        .map_err(|e| invalid(format!("the signed bytes are not hex: {e}")))?;
+    let json = signed
+        .strip_prefix(CONFIRMATION_DOMAIN)
+        .ok_or_else(|| invalid("the signed bytes are not a confirmation".into()))?;
+    let statement: ConfirmationStatement = serde_json::from_slice(json)
+        .map_err(|e| invalid(format!("the signed statement does not decode: {e}")))?;
+    if statement.to_be_signed()? != signed {
+        return Err(invalid(
+            "the signed statement is not in canonical form".into(),
+        ));
+    }
+    if statement != file.statement {
+        return Err(invalid(
+            "its readable part differs from what was signed".into(),
+        ));
+    }
+    if statement.version != 1 {
+        return Err(invalid(format!("version {}", statement.version)));
+    }
+    let der = hex::decode(file.certificate.trim())
+        .map_err(|e| invalid(format!("the certificate is not hex: {e}")))?;
+    let cert = bidkit_pki::Certificate::from_der(&der)
+        .map_err(|e| invalid(format!("the certificate does not decode: {e}")))?;
+    if cert.suite() != statement.suite {
+        return Err(invalid(format!(
+            "a {} certificate signed a {} statement",
+            cert.suite(),
+            statement.suite
+        )));
+    }
+    let signature = hex::decode(file.signature.trim())
+        .map_err(|e| invalid(format!("the signature is not hex: {e}")))?;
+    cert.public_key()
+        .map_err(|e| invalid(e.to_string()))?
+        .verify(&signed, &signature)
+        .map_err(|e| invalid(format!("the signature does not verify: {e}")))?;
+    let holder = cert
+        .subject()
+        .map_err(|e| invalid(e.to_string()))?
+        .identifier()
+        .to_owned();
+    if holder != statement.bidder.uscc {
+        return Err(invalid(format!(
+            "it names bidder {} but was signed by {} ({holder})",
+            statement.bidder.uscc,
+            describe(&cert)
+        )));
+    }
+    let chain = bidkit_pki::verify_chain(
+        &cert,
+        &[],
+        trust,
+        now,
+        Some(bidkit_pki::KeyPurpose::Signing),
+    )
+    .map_err(|e| invalid(format!("signer {}: {e}", describe(&cert))))?;
+    let record_extended = match record {
+        None => None,
+        Some(record) => {
+            let (hash, total) = hash_prefix(record, statement.suite, Some(statement.record_size))?;
+            if total < statement.record_size || hex::encode(hash) != statement.record_hash {
+                return Err(invalid(format!(
+                    "{} is not the record that was confirmed (its first {} bytes do not hash to {})",
+                    record.display(),
+                    statement.record_size,
+                    statement.record_hash
+                )));
+            }
+            Some(total > statement.record_size)
+        }
+    };
+    Ok(ConfirmationReport {
+        file: path.to_path_buf(),
+        signer_serial: cert.serial_hex(),
+        signer: cert.subject_display(),
+        signer_chain: chain.certificates().iter().map(describe).collect(),
+        statement,
+        record_extended,
+        session: None,
+    })
+}
+
+/// [`confirm_opening`] for callers without an async runtime.
+pub fn confirm_opening_blocking(
+    opts: &ConfirmOptions,
+    observer: &mut dyn SessionObserver,
+) -> Result<ConfirmationReport, AppError> {
+    crate::sign::block_on(confirm_opening(opts, observer))?
 }

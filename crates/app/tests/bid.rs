@@ -557,3 +557,340 @@ async fn a_refused_header_signature_leaves_no_bid_file() {
     assert!(!f.path("bid.bkb").exists());
     assert_eq!(names(f.dir.path()), before, "nothing partial left behind");
 }
+
+// ---------------------------------------------------------------------------------
+// Bid packages (sealed PDF + manifest + attachments) as the payload
+
+use bidkit_app::package::{
+    self, CONTENT_TYPE, MANIFEST_MEMBER, PDF_MEMBER, PackageLimits, PackageManifest,
+};
+
+const USCC: &str = "91110000MA01ABCD2Q";
+
+/// A project manifest (`bid.json`) for `tender` with a quoted price.
+fn write_bid_json(path: &Path, tender: &str, price: &str) {
+    let bid = bidkit_tender::BidManifest {
+        schema: bidkit_tender::BID_SCHEMA.into(),
+        tender_id: tender.into(),
+        tender_sha256: "ab".repeat(32),
+        bidder: bidkit_tender::Bidder {
+            name: "北京某某建设有限公司".into(),
+            uscc: USCC.into(),
+        },
+        quoted_price: Some(price.into()),
+        sections: Default::default(),
+        created: OffsetDateTime::now_utc(),
+        built: None,
+    };
+    std::fs::write(path, serde_json::to_vec_pretty(&bid).unwrap()).unwrap();
+}
+
+async fn bid_package_round_trips_by_scan(suite: Suite) {
+    let f = fixture(suite);
+    let pdf = f.payload(150_000);
+    let manifest = f.path("bid.json");
+    write_bid_json(&manifest, TENDER, "9876543.21");
+    let attachment = f.path("业绩证明.txt");
+    std::fs::write(&attachment, "三个类似工程业绩".repeat(1000)).unwrap();
+    let pdf_before = std::fs::read(&pdf).unwrap();
+
+    let mut opts = EncryptOptions::new(f.sign_options(), &pdf, f.path("bid.bkb"), TENDER);
+    opts.chunk_size = Some(64 * 1024);
+    opts.manifest = Some(manifest.clone());
+    opts.attachments = vec![attachment.clone()];
+    let (mut screen, frames) = Screen::new();
+    let phone = phone_scans(f.bidder.clone(), frames, 2);
+    let report = encrypt_bid(&opts, &mut screen).await;
+    for s in phone.await.unwrap() {
+        s.unwrap();
+    }
+    let report = report.unwrap();
+    let m = report.manifest.as_ref().unwrap();
+    assert_eq!(m.quoted_price(), Some("9876543.21"));
+    assert_eq!(m.pdf.size, 150_000);
+    assert_eq!(m.attachments.len(), 1);
+    assert_eq!(m.attachments[0].name, "attachments/业绩证明.txt");
+    // The package is bigger than the PDF (manifest, attachment, ustar headers) and
+    // the temporary package is gone; the inputs are unchanged.
+    assert!(report.content_size > 150_000, "{}", report.content_size);
+    assert_eq!(std::fs::read(&pdf).unwrap(), pdf_before);
+    assert_eq!(
+        names(f.dir.path()),
+        [
+            "bid.bkb",
+            "bid.json",
+            "home",
+            "业绩证明.txt",
+            "投标文件.pdf"
+        ]
+    );
+    let inspected = bidkit_bidfile::inspect(&report.file);
+    assert_eq!(inspected.verdict, Verdict::Intact);
+    assert_eq!(
+        inspected.header.unwrap().draft().content_type(),
+        CONTENT_TYPE
+    );
+
+    // Decrypt by scan: a directory with bid.pdf, manifest.json and the attachment.
+    let out = f.path("opened");
+    let (decrypted, scanned, _) = f.decrypt(&f.bidder, None, &out).await;
+    scanned.unwrap();
+    let decrypted = decrypted.unwrap();
+    assert_eq!(decrypted.output, out);
+    assert_eq!(decrypted.pdf, out.join(PDF_MEMBER));
+    assert_eq!(decrypted.content_type, CONTENT_TYPE);
+    let m = decrypted.manifest.as_ref().unwrap();
+    assert_eq!(m.quoted_price(), Some("9876543.21"));
+    assert_eq!(m.tender_id(), TENDER);
+    assert_eq!(m.bidder().uscc, USCC);
+    assert_eq!(std::fs::read(out.join(PDF_MEMBER)).unwrap(), pdf_before);
+    assert_eq!(
+        std::fs::read(out.join("attachments/业绩证明.txt")).unwrap(),
+        std::fs::read(&attachment).unwrap()
+    );
+    let again = package::read_extracted(&out).unwrap();
+    assert_eq!(&again, m);
+    // Nothing else appeared (no temporary directory, no archive).
+    assert_eq!(
+        names(f.dir.path()),
+        [
+            "bid.bkb",
+            "bid.json",
+            "home",
+            "opened",
+            "业绩证明.txt",
+            "投标文件.pdf"
+        ]
+    );
+    assert_eq!(names(&out), ["attachments", PDF_MEMBER, MANIFEST_MEMBER]);
+
+    // A second decryption into the same (now full) directory is refused before any
+    // QR code is shown.
+    let opts = DecryptOptions::new(f.sign_options(), f.path("bid.bkb"), &out);
+    let err = decrypt_bid(&opts, &mut Screen::new().0).await.unwrap_err();
+    assert_eq!(err.code(), "invalid-option", "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bid_package_round_trips_by_scan_gm() {
+    bid_package_round_trips_by_scan(Suite::Gm).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bid_package_round_trips_by_scan_nist() {
+    bid_package_round_trips_by_scan(Suite::Nist).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_for_another_tender_or_a_bad_one_is_refused_before_any_scan() {
+    let f = fixture(Suite::Gm);
+    let pdf = f.payload(1000);
+    let manifest = f.path("bid.json");
+    write_bid_json(&manifest, "ZB-OTHER", "100");
+    let mut opts = EncryptOptions::new(f.sign_options(), &pdf, f.path("bid.bkb"), TENDER);
+    opts.manifest = Some(manifest.clone());
+    let mut screen = Screen::new().0;
+    let err = encrypt_bid(&opts, &mut screen).await.unwrap_err();
+    assert!(err.to_string().contains("ZB-OTHER"), "{err}");
+    write_bid_json(&manifest, TENDER, "12.345");
+    let err = encrypt_bid(&opts, &mut screen).await.unwrap_err();
+    assert!(err.to_string().contains("quoted_price"), "{err}");
+    assert_eq!(screen.sessions, 0, "no QR code was shown");
+    assert_eq!(names(f.dir.path()), ["bid.json", "home", "投标文件.pdf"]);
+}
+
+/// A raw ustar member: name bytes written as they are (so `..`, absolute paths and
+/// links can be made), `size` bytes of `data`.
+fn raw_member(out: &mut Vec<u8>, name: &[u8], kind: tar::EntryType, data: &[u8]) {
+    let mut h = tar::Header::new_ustar();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(kind);
+    if kind == tar::EntryType::Symlink {
+        h.set_link_name("/etc/passwd").unwrap();
+    }
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(bidkit_crypto::HashAlgorithm::Sha256.digest(data))
+}
+
+fn manifest_json(pdf: &[u8], price: &str, attachments: &[(&str, &[u8])]) -> Vec<u8> {
+    let bid = bidkit_tender::BidManifest {
+        schema: bidkit_tender::BID_SCHEMA.into(),
+        tender_id: TENDER.into(),
+        tender_sha256: "ab".repeat(32),
+        bidder: bidkit_tender::Bidder {
+            name: "北京某某建设有限公司".into(),
+            uscc: USCC.into(),
+        },
+        quoted_price: Some(price.into()),
+        sections: Default::default(),
+        created: OffsetDateTime::UNIX_EPOCH,
+        built: None,
+    };
+    let m = PackageManifest {
+        schema: package::MANIFEST_SCHEMA.into(),
+        bid,
+        pdf: package::PackageMember {
+            name: PDF_MEMBER.into(),
+            size: pdf.len() as u64,
+            sha256: sha256_hex(pdf),
+        },
+        attachments: attachments
+            .iter()
+            .map(|(n, d)| package::PackageMember {
+                name: (*n).into(),
+                size: d.len() as u64,
+                sha256: sha256_hex(d),
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&m).unwrap()
+}
+
+fn finish(mut tar: Vec<u8>) -> Vec<u8> {
+    tar.extend_from_slice(&[0u8; 1024]);
+    tar
+}
+
+#[test]
+fn hostile_packages_are_refused_and_leave_nothing() {
+    use tar::EntryType::{Regular, Symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let pdf: &[u8] = b"%PDF-1.7 not really";
+    let evil: &[u8] = b"owned";
+    let good_manifest = manifest_json(pdf, "100.00", &[]);
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    // Path traversal, declared in the manifest too.
+    let m = manifest_json(pdf, "100.00", &[("attachments/../../evil", evil)]);
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &m);
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    raw_member(&mut t, b"attachments/../../evil", Regular, evil);
+    cases.push(("traversal", finish(t), ".."));
+    // An absolute path.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    raw_member(&mut t, b"/tmp/evil", Regular, evil);
+    cases.push(("absolute", finish(t), "absolute"));
+    // A symbolic link.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    raw_member(&mut t, b"bid.pdf", Symlink, b"");
+    cases.push(("symlink", finish(t), "symbolic link"));
+    // Oversize: a member over the limit (limits below: 64 bytes per member).
+    let big = vec![b'x'; 100];
+    let m = manifest_json(&big, "100.00", &[]);
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &m);
+    raw_member(&mut t, b"bid.pdf", Regular, &big);
+    cases.push(("oversize", finish(t), "at most 64"));
+    // A bad manifest: not the schema, then a bad price.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, b"{\"schema\": \"x\"}");
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    cases.push(("bad manifest", finish(t), "does not follow"));
+    let mut t = Vec::new();
+    raw_member(
+        &mut t,
+        b"manifest.json",
+        Regular,
+        &manifest_json(pdf, "-5", &[]),
+    );
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    cases.push(("bad price", finish(t), "quoted_price"));
+    // The PDF is not the one the manifest names.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    raw_member(&mut t, b"bid.pdf", Regular, b"%PDF-1.7 not REALLY");
+    cases.push(("hash mismatch", finish(t), "SHA-256"));
+    // The manifest not first, a member not listed, a member missing.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    cases.push(("manifest not first", finish(t), "first member"));
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    raw_member(&mut t, b"attachments/extra", Regular, evil);
+    cases.push(("unlisted", finish(t), "not listed"));
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    cases.push(("missing pdf", finish(t), "does not hold"));
+    cases.push(("not a tar", b"garbage".to_vec(), "not acceptable"));
+
+    let limits = PackageLimits {
+        max_member: 64,
+        max_total: 1 << 20,
+    };
+    for (what, bytes, reason) in cases {
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        let archive = dir.path().join("package.tar");
+        std::fs::write(&archive, &bytes).unwrap();
+        let dest = work.join("out");
+        let err = package::extract(&archive, &dest, &limits).unwrap_err();
+        assert_eq!(err.code(), "bid-package-invalid", "{what}: {err}");
+        assert!(err.to_string().contains(reason), "{what}: {err}");
+        assert!(err.to_string().contains("package.tar"), "{what}: {err}");
+        // Nothing left: no output, no temporary directory, nothing outside.
+        assert!(names(&work).is_empty(), "{what}: {:?}", names(&work));
+        assert!(!dir.path().join("evil").exists(), "{what}");
+        assert_eq!(
+            std::fs::read(&archive).unwrap(),
+            bytes,
+            "{what}: input unchanged"
+        );
+        std::fs::remove_dir_all(&work).unwrap();
+    }
+
+    // The same well-formed package extracts.
+    let mut t = Vec::new();
+    raw_member(&mut t, b"manifest.json", Regular, &good_manifest);
+    raw_member(&mut t, b"bid.pdf", Regular, pdf);
+    let archive = dir.path().join("good.tar");
+    std::fs::write(&archive, finish(t)).unwrap();
+    let m = package::extract(&archive, &dir.path().join("good"), &limits).unwrap();
+    assert_eq!(m.quoted_price(), Some("100.00"));
+    assert_eq!(std::fs::read(dir.path().join("good/bid.pdf")).unwrap(), pdf);
+}
+
+/// A hostile package that the bidder signed and encrypted is still refused after
+/// decryption, and the decrypted archive does not stay behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_package_in_a_bid_file_is_refused_after_decryption() {
+    let f = fixture(Suite::Gm);
+    let pdf: &[u8] = b"%PDF-1.7 not really";
+    let mut t = Vec::new();
+    raw_member(
+        &mut t,
+        b"manifest.json",
+        tar::EntryType::Regular,
+        &manifest_json(pdf, "100.00", &[]),
+    );
+    raw_member(&mut t, b"../escape.pdf", tar::EntryType::Regular, pdf);
+    let input = f.path("hostile.tar");
+    std::fs::write(&input, finish(t)).unwrap();
+    let mut opts = EncryptOptions::new(f.sign_options(), &input, f.path("bid.bkb"), TENDER);
+    opts.content_type = Some(CONTENT_TYPE.into());
+    let (mut screen, frames) = Screen::new();
+    let phone = phone_scans(f.bidder.clone(), frames, 2);
+    encrypt_bid(&opts, &mut screen).await.unwrap();
+    for s in phone.await.unwrap() {
+        s.unwrap();
+    }
+    let before = names(f.dir.path());
+    let (decrypted, _, _) = f.decrypt(&f.bidder, None, &f.path("opened")).await;
+    let err = decrypted.unwrap_err();
+    assert_eq!(err.code(), "bid-package-invalid", "{err}");
+    assert!(err.to_string().contains(".."), "{err}");
+    assert!(err.to_string().contains("bid.bkb"), "{err}");
+    assert_eq!(names(f.dir.path()), before);
+    assert!(!f.path("escape.pdf").exists());
+}

@@ -409,3 +409,96 @@ fn a_missing_input_is_an_error() {
     .unwrap_err();
     assert!(err.to_string().contains("nowhere"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------
+// Bidders confirm the opening record by scan
+
+use bidkit_app::opening::{
+    BIDDER_LINE, ConfirmOptions, ConfirmationFile, confirm_opening, verify_confirmation,
+};
+
+async fn bidders_confirm_the_record_by_scan(suite: Suite) {
+    let (f, a, b) = Fixture::new(suite);
+    let ra = f.bid(&a, "a", TENDER).await;
+    // The record (any bytes stand in for the PDF here; the CLI test uses the real one).
+    let record = f.path("开标记录.pdf");
+    let record_bytes = b"%PDF-1.7\n% opening record\n%%EOF\n".to_vec();
+    std::fs::write(&record, &record_bytes).unwrap();
+    let uscc = ra.bidder.uscc.clone();
+    let confirmation = f.path("开标记录.confirm-a.json");
+    let mut opts = ConfirmOptions::new(f.sign_options(), &record, TENDER, &uscc, &confirmation);
+    opts.lines = vec![
+        format!("{BIDDER_LINE}{}", ra.bidder.name),
+        "投标报价 / quoted price: 9876543.21".into(),
+    ];
+
+    // The wrong bidder's phone: refused by the tool, nothing written.
+    let (mut screen, frames) = Screen::new();
+    let scanning = phone_scans(b.clone(), frames, 1);
+    let err = confirm_opening(&opts, &mut screen).await.unwrap_err();
+    let _ = scanning.await.unwrap();
+    assert_eq!(err.code(), "answer-invalid", "{err}");
+    assert!(err.to_string().contains("not by bidder"), "{err}");
+    assert!(!confirmation.exists());
+
+    // The bidder's phone: confirmed, and it verifies against the record.
+    let report = with_phone(&a, 1, |screen| {
+        Box::pin(async move { confirm_opening(&opts, screen).await })
+    })
+    .await;
+    assert_eq!(report.statement.bidder.uscc, uscc);
+    assert_eq!(report.statement.bidder.name, ra.bidder.name);
+    assert_eq!(report.statement.record_size, record_bytes.len() as u64);
+    let trust = bidkit_app::session::home_trust(&f.home, suite).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let v = verify_confirmation(&confirmation, Some(&record), &trust, now).unwrap();
+    assert_eq!(v.record_extended, Some(false));
+    assert_eq!(v.statement.lines[1], "投标报价 / quoted price: 9876543.21");
+    // The agent's seal appends a revision: still the confirmed record.
+    let mut sealed = record_bytes.clone();
+    sealed.extend_from_slice(b"1 0 obj\n<<>>\nendobj\n%%EOF\n");
+    let sealed_path = f.path("开标记录-sealed.pdf");
+    std::fs::write(&sealed_path, &sealed).unwrap();
+    let v = verify_confirmation(&confirmation, Some(&sealed_path), &trust, now).unwrap();
+    assert_eq!(v.record_extended, Some(true));
+    // A changed record is not the one confirmed.
+    let mut changed = record_bytes.clone();
+    changed[10] ^= 1;
+    let changed_path = f.path("开标记录-changed.pdf");
+    std::fs::write(&changed_path, &changed).unwrap();
+    let err = verify_confirmation(&confirmation, Some(&changed_path), &trust, now).unwrap_err();
+    assert_eq!(err.code(), "statement-invalid", "{err}");
+    assert!(
+        err.to_string()
+            .contains("not the record that was confirmed"),
+        "{err}"
+    );
+    // An edited readable part, or a statement claiming another bidder, is refused.
+    let file: ConfirmationFile =
+        serde_json::from_slice(&std::fs::read(&confirmation).unwrap()).unwrap();
+    let mut edited = file.clone();
+    edited.statement.lines[1] = "投标报价 / quoted price: 1.00".into();
+    let edited_path = f.path("edited.json");
+    std::fs::write(&edited_path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let err = verify_confirmation(&edited_path, None, &trust, now).unwrap_err();
+    assert!(err.to_string().contains("readable part"), "{err}");
+    let mut other = file.statement.clone();
+    other.bidder.uscc = "110105194912310038".into();
+    let mut forged = file.clone();
+    forged.statement = other.clone();
+    forged.signed = hex::encode(other.to_be_signed().unwrap());
+    std::fs::write(&edited_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    let err = verify_confirmation(&edited_path, None, &trust, now).unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+    let _ = names(f.dir.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bidders_confirm_the_record_by_scan_gm() {
+    bidders_confirm_the_record_by_scan(Suite::Gm).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bidders_confirm_the_record_by_scan_nist() {
+    bidders_confirm_the_record_by_scan(Suite::Nist).await;
+}

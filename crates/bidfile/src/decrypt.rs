@@ -9,10 +9,10 @@ use bidkit_pki::{Certificate, ChainError, KeyPurpose, OffsetDateTime, TrustStore
 use serde::Serialize;
 
 use crate::container::{self, HeaderSignature, Layout, SignatureCheck};
-use crate::fsio::{self, PendingFile};
+use crate::fsio::{self, DirectWriter, PendingFile, ReadAhead};
 use crate::header::{Header, Recipient, normalise_serial};
 use crate::key::ContentKey;
-use crate::stream::{self, Progress};
+use crate::stream::{self, Progress, Timings};
 use crate::{BidFileError, Result};
 
 /// A bid file whose structure and header signature have been checked.
@@ -37,6 +37,9 @@ pub struct DecryptOutcome {
     pub content_hash: [u8; 32],
     /// Chunks authenticated.
     pub chunks: u64,
+    /// Where the time went: the streaming stages, and the final sync.
+    #[serde(skip)]
+    pub timings: Timings,
 }
 
 impl Decryptor {
@@ -189,18 +192,26 @@ impl Decryptor {
             .map_err(|e| BidFileError::io("read", &self.path, e))?;
         let mut out = PendingFile::create(output, true)?;
         let payload = self.header.payload();
+        let mut writer = DirectWriter::new(out.file(), 0);
         let opened = stream::open(
             self.header.draft(),
             &aead,
             payload.chunk_count,
             payload.content_size,
             self.layout.payload_offset,
-            input,
+            ReadAhead::new(input, self.layout.payload_offset),
             &self.path,
-            &mut *out.file(),
+            &mut writer,
             output,
             &mut on_progress,
         )?;
+        let start = std::time::Instant::now();
+        writer
+            .finish()
+            .map_err(|e| BidFileError::io("write", output, e))?;
+        let mut timings = opened.timings;
+        timings.write += start.elapsed();
+        timings.total += start.elapsed();
         if opened.ciphertext_hash != payload.ciphertext_hash {
             return Err(BidFileError::HashMismatch {
                 path: self.path.clone(),
@@ -213,12 +224,13 @@ impl Decryptor {
                 what: "content",
             });
         }
-        out.commit()?;
+        timings.sync = out.commit()?;
         Ok(DecryptOutcome {
             path: output.to_path_buf(),
             content_size: payload.content_size,
             content_hash: opened.content_hash,
             chunks: payload.chunk_count,
+            timings,
         })
     }
 }

@@ -10,10 +10,10 @@ use bidkit_crypto::Signer;
 use bidkit_pki::{Certificate, KeyPurpose};
 use serde::Serialize;
 
-use crate::fsio::{self, PendingFile};
+use crate::fsio::{self, DirectWriter, PendingFile, ReadAhead};
 use crate::header::{Header, HeaderDraft, PayloadSummary, len32};
 use crate::key::ContentKey;
-use crate::stream::{self, Progress};
+use crate::stream::{self, Progress, Timings};
 use crate::{BidFileError, MAX_CERTIFICATE_LEN, MAX_SIGNATURE_LEN, PREAMBLE_LEN, Result};
 
 /// Encrypts a payload under a content key into a bid file.
@@ -95,7 +95,7 @@ impl Encryptor {
             .map_err(|e| BidFileError::io("read", input, e))?
             .len();
         self.encrypt_inner(
-            file,
+            ReadAhead::new(file, 0),
             &input.display().to_string(),
             Some(total),
             output,
@@ -138,19 +138,24 @@ impl Encryptor {
             + SIGNATURE_RESERVE
             + 4) as u64;
         let mut out = PendingFile::create(output, false)?;
-        out.file()
-            .seek(SeekFrom::Start(reserved))
-            .map_err(|e| BidFileError::io("write", output, e))?;
+        let mut writer = DirectWriter::new(out.file(), reserved);
         let sealed = stream::seal(
             &self.draft,
             &aead,
             input,
             input_name,
             total,
-            &mut *out.file(),
+            &mut writer,
             output,
             &mut on_progress,
         )?;
+        let start = std::time::Instant::now();
+        writer
+            .finish()
+            .map_err(|e| BidFileError::io("write", output, e))?;
+        let mut timings = sealed.timings;
+        timings.write += start.elapsed();
+        timings.total += start.elapsed();
         let header = Header::new(
             self.draft,
             PayloadSummary {
@@ -165,6 +170,7 @@ impl Encryptor {
             out,
             payload_offset: reserved,
             output: output.to_path_buf(),
+            timings,
         })
     }
 }
@@ -179,6 +185,7 @@ pub struct PreparedBidFile {
     out: PendingFile,
     payload_offset: u64,
     output: PathBuf,
+    timings: Timings,
 }
 
 /// What a finished bid file is.
@@ -192,6 +199,9 @@ pub struct BidFileOutcome {
     pub header: Header,
     /// The header signer's certificate serial.
     pub signer_serial: String,
+    /// Where the time went: the streaming stages, and the final sync.
+    #[serde(skip)]
+    pub timings: Timings,
 }
 
 impl PreparedBidFile {
@@ -209,6 +219,12 @@ impl PreparedBidFile {
     /// Where the bid file will be written.
     pub fn output(&self) -> &Path {
         &self.output
+    }
+
+    /// Where the time of the encryption went (the sync comes with
+    /// [`PreparedBidFile::finish`]).
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// Sign with a local signer (a test key or the emulated phone) and assemble.
@@ -269,6 +285,7 @@ impl PreparedBidFile {
             mut out,
             payload_offset,
             output,
+            mut timings,
         } = self;
         let used = prefix.len() as u64 + 4;
         let file_len = if used <= payload_offset {
@@ -280,7 +297,7 @@ impl PreparedBidFile {
             file.seek(SeekFrom::Start(0))
                 .and_then(|_| file.write_all(&prefix))
                 .map_err(|e| BidFileError::io("write", &output, e))?;
-            out.commit()?;
+            timings.sync = out.commit()?;
             payload_offset + payload_len
         } else {
             // A signer certificate larger than the room reserved: write a new file and
@@ -303,7 +320,7 @@ impl PreparedBidFile {
                 )));
             }
             drop(out);
-            fresh.commit()?;
+            timings.sync = fresh.commit()?;
             prefix.len() as u64 + payload_len
         };
         Ok(BidFileOutcome {
@@ -311,6 +328,7 @@ impl PreparedBidFile {
             file_len,
             header,
             signer_serial: certificate.serial_hex(),
+            timings,
         })
     }
 }

@@ -28,7 +28,8 @@
 //!   header swaps and splicing between files all fail authentication.
 //!
 //! What this crate owns: the format, [`Encryptor`] / [`Decryptor`] (streaming, constant
-//! memory: [`stream::BUFFERS`] chunk buffers whatever the size), [`inspect`]
+//! memory: at most [`stream::BUFFERS`] chunk buffers whatever the size; the cipher runs
+//! on every core, the two hashes on their own threads), [`inspect`]
 //! (integrity without the key: exit 0 intact, 1 damaged or tampered, 2 unreadable), and
 //! the signed submission [`Receipt`] and [`Withdrawal`] statements.
 //!
@@ -65,7 +66,7 @@ pub use key::ContentKey;
 pub use statement::{
     BidFileRef, Receipt, Signed, SignedReceipt, SignedWithdrawal, Statement, Withdrawal, hash_file,
 };
-pub use stream::Progress;
+pub use stream::{Progress, Timings};
 
 /// The first 11 bytes of every bid file.
 pub const MAGIC: &[u8; 11] = b"BIDKIT-BID\0";

@@ -45,6 +45,8 @@ pub enum BidCommand {
     Inspect(InspectArgs),
     /// Encrypt the sealed bid document into a bid file (投标文件加密) with the phone:
     /// scan 1 fetches its encryption certificate, scan 2 signs the bid-file header.
+    /// From a project directory (or with --manifest) the payload is a bid package:
+    /// the sealed PDF, the manifest with the quoted price, and any attachments.
     Encrypt(scan::EncryptArgs),
     /// Decrypt a bid file (解密) with one scan: the phone unwraps the content key.
     Decrypt(scan::DecryptArgs),

@@ -54,8 +54,56 @@ pub enum OpenCommand {
     /// Write the opening record (开标记录) as a PDF: every bid (with --bids, also
     /// those withdrawn or not opened), bidder, quoted price, submission time, bid-file
     /// hash and the verification of its seals. Exit 0: written and every opened bid
-    /// valid; 1: written, with problems named in it.
+    /// valid; 1: written, with problems named in it. Beside it, RECORD.record.json
+    /// keeps what it says for `open confirm`.
     Record(RecordArgs),
+    /// A bidder confirms the opening record by scan (开标记录确认): the bidder's phone
+    /// is shown their row of the record and signs a confirmation of the record's
+    /// exact bytes, written as JSON (default: RECORD.confirm-USCC.json beside it).
+    /// Refused unless the signing certificate is that bidder's.
+    Confirm(ConfirmArgs),
+    /// Check an opening record: every bidder's confirmation (beside it, or named),
+    /// that the record is the one confirmed (a record sealed afterwards still is),
+    /// and the agent's seal when it has one. Exit 0: every confirmation and seal
+    /// valid; 1 otherwise.
+    VerifyRecord(VerifyRecordArgs),
+}
+
+/// Arguments of `bidkit open confirm`.
+#[derive(clap::Args, Debug)]
+pub struct ConfirmArgs {
+    /// The opening record (the PDF `open record` wrote; only read).
+    #[arg(value_name = "RECORD.pdf")]
+    record: PathBuf,
+    /// The confirming bidder (统一社会信用代码, as the record shows it).
+    #[arg(long, value_name = "USCC")]
+    bidder: String,
+    /// Where the confirmation goes (default: RECORD.confirm-USCC.json beside it).
+    #[arg(short, long, value_name = "CONFIRMATION.json")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    screen: ScreenArgs,
+    #[command(flatten)]
+    relay: RelayArgs,
+}
+
+/// Arguments of `bidkit open verify-record`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyRecordArgs {
+    /// The opening record (sealed or not).
+    #[arg(value_name = "RECORD.pdf")]
+    record: PathBuf,
+    /// A confirmation to check (default: every RECORD.confirm-*.json beside the
+    /// record, named after the unsealed record); repeatable.
+    #[arg(long, value_name = "CONFIRMATION.json")]
+    confirmation: Vec<PathBuf>,
+    /// The record as `open record` wrote it (default: RECORD.record.json beside it),
+    /// for the list of bidders who have not confirmed.
+    #[arg(long, value_name = "RECORD.record.json")]
+    data: Option<PathBuf>,
+    /// Trust these root certificates (PEM) as well as the home's emulated CA.
+    #[arg(long, value_name = "ROOT.pem")]
+    trust: Vec<PathBuf>,
 }
 
 /// Arguments of `bidkit open record`.
@@ -145,6 +193,8 @@ pub fn run(cmd: OpenCommand, ctx: &Context, json: bool) -> anyhow::Result<Output
         OpenCommand::Decrypt(args) => decrypt(args, ctx, json),
         OpenCommand::Verify(args) => verify(args, ctx),
         OpenCommand::Record(args) => record(args, ctx),
+        OpenCommand::Confirm(args) => confirm(args, ctx, json),
+        OpenCommand::VerifyRecord(args) => verify_record(args, ctx),
     }
 }
 
@@ -333,8 +383,27 @@ struct OpenedRecord {
     /// bare sealed PDF does not).
     #[serde(default)]
     quoted_price: Option<String>,
+    /// When the payload was a bid package: what its manifest said.
+    #[serde(default)]
+    package: Option<OpenedPackage>,
     /// The verification as it was at the opening.
     verification: Summary,
+}
+
+/// What `open decrypt` keeps of a bid package's manifest.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct OpenedPackage {
+    /// The extracted package's directory, relative to the record's directory.
+    dir: PathBuf,
+    /// SHA-256 of its bid.pdf (as the manifest inside the signed payload says).
+    pdf_sha256: String,
+    /// The tender and bidder the manifest names.
+    tender_id: String,
+    bidder_name: String,
+    bidder_uscc: String,
+    attachments: Vec<String>,
+    /// Where the manifest disagrees with the bid file's signed header.
+    problems: Vec<String>,
 }
 
 /// A verification in short.
@@ -398,12 +467,25 @@ fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let name = safe_name(&args.bidder);
-    let pdf = args.output.join(format!("{name}.pdf"));
+    // A bid package is extracted into USCC/ (bid.pdf, manifest.json, attachments/),
+    // a plain payload is USCC.pdf.
+    let is_package = bid.content_type.as_deref() == Some(bidkit_app::package::CONTENT_TYPE);
+    let (target, relative_pdf) = if is_package {
+        (
+            args.output.join(&name),
+            PathBuf::from(&name).join(bidkit_app::package::PDF_MEMBER),
+        )
+    } else {
+        (
+            args.output.join(format!("{name}.pdf")),
+            PathBuf::from(format!("{name}.pdf")),
+        )
+    };
     let record_path = args.output.join(format!("{name}{OPENED_SUFFIX}"));
 
     let mut sign = args.relay.sign_options(ctx.home())?;
     sign.suite = suite;
-    let decrypt_opts = DecryptOptions::new(sign, &bid.file, &pdf);
+    let decrypt_opts = DecryptOptions::new(sign, &bid.file, &target);
     let mut screen = OpenScreen {
         screen: Screen::new(&args.screen, "解密 / unwrap the content key"),
         json,
@@ -412,13 +494,32 @@ fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
 
     // A payload that is not a readable PDF is a finding of the opening, not an error:
     // the bid was decrypted and its record is kept.
-    let (verification, summary) = match verify_file(&report.output, &verify_opts) {
+    let (verification, summary) = match verify_file(&report.pdf, &verify_opts) {
         Ok(v) => {
             let summary = summarise(&v);
             (Some(v), summary)
         }
-        Err(e) => (None, unreadable(&report.output, &e)),
+        Err(e) => (None, unreadable(&report.pdf, &e)),
     };
+    let package = report.manifest.as_ref().map(|m| {
+        let mut problems = Vec::new();
+        if m.tender_id() != report.tender_id {
+            problems.push(format!(
+                "the manifest is for tender {}, the signed header for {}",
+                m.tender_id(),
+                report.tender_id
+            ));
+        }
+        OpenedPackage {
+            dir: PathBuf::from(&name),
+            pdf_sha256: m.pdf.sha256.clone(),
+            tender_id: m.tender_id().to_owned(),
+            bidder_name: m.bidder().name.clone(),
+            bidder_uscc: m.bidder().uscc.clone(),
+            attachments: m.attachments.iter().map(|a| a.name.clone()).collect(),
+            problems,
+        }
+    });
     let record = OpenedRecord {
         format: OPENED_FORMAT.into(),
         tender_id: status.tender_id.clone(),
@@ -428,13 +529,17 @@ fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
         bid_file_hash: bid.bid_file_hash.clone().unwrap_or_default(),
         submitted_at: bid.submitted_at.clone(),
         opened_at: now,
-        output: PathBuf::from(format!("{name}.pdf")),
+        output: relative_pdf,
         suite: suite.to_string(),
         content_hash: report.content_hash.clone(),
         content_size: report.content_size,
         signer: report.signer.clone(),
         unwrap_verification_code: report.session.verification_code.clone(),
-        quoted_price: None,
+        quoted_price: report
+            .manifest
+            .as_ref()
+            .and_then(|m| m.quoted_price().map(str::to_owned)),
+        package,
         verification: summary.clone(),
     };
     bidkit_app::qr::write_atomically(&record_path, &serde_json::to_vec_pretty(&record)?)?;
@@ -476,6 +581,13 @@ fn decrypt_text(r: &DecryptReport, bid: &BidStatus, s: &Summary, record: &Path) 
         r.content_size
     );
     let _ = writeln!(t, "  内容哈希 / content hash: {}", r.content_hash);
+    if let Some(m) = &r.manifest {
+        let _ = writeln!(
+            t,
+            "  投标报价 / quoted price (manifest): {}",
+            m.quoted_price().unwrap_or("—")
+        );
+    }
     let _ = writeln!(
         t,
         "  验证码 / verification code of the unwrap scan: {}",
@@ -656,11 +768,13 @@ fn check_opened(
         ));
         return (checked, None);
     }
-    // The record names its PDF by a plain file name in its own directory.
-    let plain = record
-        .output
-        .file_name()
-        .is_some_and(|n| record.output == Path::new(n));
+    // The record names its PDF inside its own directory: `USCC.pdf`, or
+    // `USCC/bid.pdf` for a bid package.
+    let plain = record.output.components().count() <= 2
+        && record
+            .output
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
     if !plain {
         checked.problems.push(format!(
             "{}: the decrypted PDF {} is not a plain file name",
@@ -673,18 +787,50 @@ fn check_opened(
     checked.bidder_name = record.bidder_name.clone();
     checked.bidder_uscc = record.bidder_uscc.clone();
     checked.output = pdf.clone();
-    match record
-        .suite
-        .parse()
-        .map_err(|_| format!("unknown suite {:?}", record.suite))
-        .and_then(|suite| hash_file(&pdf, suite).map_err(|e| e.to_string()))
-    {
-        Ok(h) if hex_eq(&h, &record.content_hash) => checked.content_unchanged = true,
-        Ok(_) => checked.problems.push(format!(
-            "{} changed since it was decrypted (its hash is not the signed content hash)",
-            pdf.display()
-        )),
-        Err(e) => checked.problems.push(e),
+    if let Some(package) = &record.package {
+        // The payload was a package: its manifest and bid.pdf checked again (the
+        // archive's hash is the signed content hash; the manifest names the PDF's).
+        let plain_dir = package
+            .dir
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain_dir {
+            checked.problems.push(format!(
+                "{}: the package directory {} is not a plain name",
+                path.display(),
+                package.dir.display()
+            ));
+        } else {
+            match bidkit_app::package::read_extracted(&dir.join(&package.dir)) {
+                Ok(m) if m.pdf.sha256 != package.pdf_sha256 => checked.problems.push(format!(
+                    "{}: the manifest changed since the bid was opened",
+                    dir.join(&package.dir).display()
+                )),
+                Ok(m) if m.quoted_price() != record.quoted_price.as_deref() => {
+                    checked.problems.push(format!(
+                        "the quoted price in {} is not the one recorded at the opening",
+                        dir.join(&package.dir).display()
+                    ))
+                }
+                Ok(_) => checked.content_unchanged = true,
+                Err(e) => checked.problems.push(e.to_string()),
+            }
+        }
+        checked.problems.extend(package.problems.iter().cloned());
+    } else {
+        match record
+            .suite
+            .parse()
+            .map_err(|_| format!("unknown suite {:?}", record.suite))
+            .and_then(|suite| hash_file(&pdf, suite).map_err(|e| e.to_string()))
+        {
+            Ok(h) if hex_eq(&h, &record.content_hash) => checked.content_unchanged = true,
+            Ok(_) => checked.problems.push(format!(
+                "{} changed since it was decrypted (its hash is not the signed content hash)",
+                pdf.display()
+            )),
+            Err(e) => checked.problems.push(e),
+        }
     }
     checked.verification = Some(match verify_file(&pdf, options) {
         Ok(report) => summarise(&report),
@@ -757,6 +903,21 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
             ));
             verification.extend(s.problems.iter().cloned());
         }
+        match &r.package {
+            Some(p) => verification.push(format!(
+                "报价取自投标包清单，清单在投标人签名的密文内 / the quoted price is from the bid package's manifest, inside the payload the bidder signed (content hash in the signed header); manifest: {} ({}), tender {}{}",
+                p.bidder_name,
+                p.bidder_uscc,
+                p.tender_id,
+                if p.attachments.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} attachment(s)", p.attachments.len())
+                }
+            )),
+            None => verification
+                .push("无投标包清单 / no manifest in the payload (a bare PDF): no quoted price".into()),
+        }
         verification.extend(c.problems.iter().cloned());
         bids.push(RecordBid {
             bidder_name: r.bidder_name.clone(),
@@ -811,6 +972,26 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
         notes,
     };
     let report = write_opening_record(&record, &args.output, args.font.as_deref())?;
+    let suites = opened
+        .iter()
+        .filter_map(|(_, r)| r.as_ref())
+        .map(|r| (r.bidder_uscc.clone(), r.suite.clone()))
+        .chain(status.iter().flat_map(|s| {
+            s.bids
+                .iter()
+                .filter_map(|b| Some((b.bidder.as_ref()?.uscc.clone(), b.suite?.to_string())))
+        }))
+        .collect();
+    let sidecar = RecordData {
+        format: RECORD_DATA_FORMAT.into(),
+        pdf: file_name(&report.output),
+        sha256: report.sha256.clone(),
+        size: report.size,
+        suites,
+        record: record.clone(),
+    };
+    let sidecar_path = record_data_path(&args.output);
+    bidkit_app::qr::write_atomically(&sidecar_path, &serde_json::to_vec_pretty(&sidecar)?)?;
     let mut t = format!(
         "开标记录 / opening record {} written: {} page(s), {} bid(s), font {}\n",
         report.output.display(),
@@ -829,7 +1010,329 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
             b.verification.first().map(String::as_str).unwrap_or("—")
         );
     }
-    let value = serde_json::json!({ "report": report, "record": record, "valid": all_valid });
+    let _ = writeln!(
+        t,
+        "  数据 / data for confirmations: {}",
+        sidecar_path.display()
+    );
+    let value = serde_json::json!({ "report": report, "record": record, "valid": all_valid, "data": sidecar_path });
+    Ok(Output::new(t, &value)?.with_exit(u8::from(!all_valid)))
+}
+
+// ---------------------------------------------------------------------------------
+// confirm and verify-record
+
+/// The `format` of the record's data file.
+const RECORD_DATA_FORMAT: &str = "bidkit-opening-record/1";
+
+/// What `open record` keeps beside the PDF (`RECORD.record.json`): what the record
+/// says, and which PDF (by SHA-256) says it. Not signed: a confirmation signs the PDF's
+/// bytes; this only tells `open confirm` which row to show the bidder's phone.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordData {
+    format: String,
+    pdf: String,
+    sha256: String,
+    size: u64,
+    /// The suite of each bidder's bid (by USCC): their phone's confirmation is in it.
+    suites: std::collections::BTreeMap<String, String>,
+    record: OpeningRecord,
+}
+
+/// `DIR/NAME.pdf` → `DIR/NAME.record.json`.
+fn record_data_path(record: &Path) -> PathBuf {
+    let stem = record
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "record".into());
+    record.with_file_name(format!("{stem}.record.json"))
+}
+
+/// `DIR/NAME.pdf` → the prefix of its confirmations, `NAME.confirm-`.
+fn confirmation_prefix(record: &Path) -> String {
+    let stem = record
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "record".into());
+    format!("{stem}.confirm-")
+}
+
+fn read_record_data(path: &Path) -> anyhow::Result<RecordData> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read {} (written by `bidkit open record` beside the record)",
+            path.display()
+        )
+    })?;
+    let data: RecordData = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not an opening record's data", path.display()))?;
+    if data.format != RECORD_DATA_FORMAT {
+        anyhow::bail!(
+            "{}: format {:?} (expected {RECORD_DATA_FORMAT:?})",
+            path.display(),
+            data.format
+        );
+    }
+    Ok(data)
+}
+
+/// A SHA-256 of a file, hex (the NIST suite's hash).
+fn sha256_hex(path: &Path) -> anyhow::Result<String> {
+    Ok(hash_file(path, bidkit_crypto::Suite::Nist)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn confirm(args: ConfirmArgs, ctx: &Context, json: bool) -> anyhow::Result<Output> {
+    let data_path = record_data_path(&args.record);
+    let data = read_record_data(&data_path)?;
+    let sha = sha256_hex(&args.record)?;
+    if !sha.eq_ignore_ascii_case(&data.sha256) {
+        anyhow::bail!(
+            "{} is not the record {} describes (SHA-256 {sha}, expected {}): confirm the record as `bidkit open record` wrote it, before it is sealed",
+            args.record.display(),
+            data_path.display(),
+            data.sha256
+        );
+    }
+    let row = data
+        .record
+        .bids
+        .iter()
+        .find(|b| b.bidder_uscc == args.bidder)
+        .with_context(|| {
+            format!(
+                "bidder {} is not in the opening record {}",
+                args.bidder,
+                args.record.display()
+            )
+        })?;
+    let mut lines = vec![
+        format!("{}{}", bidkit_app::opening::BIDDER_LINE, row.bidder_name),
+        format!("统一社会信用代码 / USCC: {}", row.bidder_uscc),
+        format!("状态 / state: {}", row.state),
+        format!(
+            "投标报价 / quoted price: {}",
+            row.quoted_price.as_deref().unwrap_or("—")
+        ),
+    ];
+    if let Some(hash) = &row.file_hash {
+        lines.push(format!("文件哈希 / bid-file hash: {hash}"));
+    }
+    lines.push(format!(
+        "投标文件 / bids in the record: {}",
+        data.record.bids.len()
+    ));
+    let mut sign = args.relay.sign_options(ctx.home())?;
+    if let Some(suite) = data.suites.get(&args.bidder).and_then(|s| s.parse().ok()) {
+        sign.suite = suite;
+    }
+    let output = args.output.clone().unwrap_or_else(|| {
+        args.record.with_file_name(format!(
+            "{}{}.json",
+            confirmation_prefix(&args.record),
+            safe_name(&args.bidder)
+        ))
+    });
+    let mut opts = bidkit_app::opening::ConfirmOptions::new(
+        sign,
+        &args.record,
+        &data.record.tender_id,
+        &args.bidder,
+        &output,
+    );
+    opts.lines = lines;
+    let mut screen = OpenScreen {
+        screen: Screen::new(&args.screen, "确认开标记录 / confirm the opening record"),
+        json,
+    };
+    let report = block_on(bidkit_app::opening::confirm_opening(&opts, &mut screen))??;
+    let mut t = format!(
+        "已确认 / {} confirmed the opening record {} → {}\n",
+        report.signer,
+        args.record.display(),
+        report.file.display()
+    );
+    let _ = writeln!(
+        t,
+        "  记录哈希 / record hash ({}): {}",
+        report.statement.suite, report.statement.record_hash
+    );
+    for l in &report.statement.lines {
+        let _ = writeln!(t, "  {l}");
+    }
+    Output::new(t, &report)
+}
+
+/// One confirmation as `verify-record` judged it.
+#[derive(Debug, Serialize)]
+struct ConfirmationCheck {
+    file: PathBuf,
+    valid: bool,
+    bidder_uscc: Option<String>,
+    bidder_name: Option<String>,
+    signer: Option<String>,
+    confirmed_at: Option<String>,
+    problem: Option<String>,
+}
+
+fn verify_record(args: VerifyRecordArgs, ctx: &Context) -> anyhow::Result<Output> {
+    let now = OffsetDateTime::now_utc();
+    let roots = trust_roots(&args.trust)?;
+    let data_path = args
+        .data
+        .clone()
+        .unwrap_or_else(|| record_data_path(&args.record));
+    let data = if data_path.exists() {
+        Some(read_record_data(&data_path)?)
+    } else {
+        None
+    };
+    let mut files = args.confirmation.clone();
+    if files.is_empty() {
+        let dir = args
+            .record
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        // Confirmations are named after the record `open record` wrote.
+        let prefixes: Vec<String> = std::iter::once(confirmation_prefix(&args.record))
+            .chain(
+                data.as_ref()
+                    .map(|d| confirmation_prefix(Path::new(&d.pdf))),
+            )
+            .collect();
+        files = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = file_name(p);
+                name.ends_with(".json") && prefixes.iter().any(|x| name.starts_with(x.as_str()))
+            })
+            .collect();
+        files.sort();
+        files.dedup();
+    }
+    let mut checks = Vec::new();
+    for file in &files {
+        let suite = std::fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| {
+                v["statement"]["suite"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+            })
+            .unwrap_or(bidkit_crypto::Suite::Gm);
+        let verified =
+            bidkit_app::session::load_trust(&roots, ctx.home(), suite, now).and_then(|trust| {
+                bidkit_app::opening::verify_confirmation(file, Some(&args.record), &trust, now)
+            });
+        checks.push(match verified {
+            Ok(v) => ConfirmationCheck {
+                file: file.clone(),
+                valid: true,
+                bidder_uscc: Some(v.statement.bidder.uscc.clone()),
+                bidder_name: Some(v.statement.bidder.name.clone()),
+                signer: Some(v.signer.clone()),
+                confirmed_at: Some(v.statement.confirmed_at.clone()),
+                problem: None,
+            },
+            Err(e) => ConfirmationCheck {
+                file: file.clone(),
+                valid: false,
+                bidder_uscc: None,
+                bidder_name: None,
+                signer: None,
+                confirmed_at: None,
+                problem: Some(e.to_string()),
+            },
+        });
+    }
+    // A confirmation must be for the tender of the record and by a bidder in it.
+    if let Some(d) = &data {
+        for c in checks.iter_mut().filter(|c| c.valid) {
+            let known = c
+                .bidder_uscc
+                .as_ref()
+                .is_some_and(|u| d.record.bids.iter().any(|b| &b.bidder_uscc == u));
+            if !known {
+                c.valid = false;
+                c.problem = Some(format!(
+                    "bidder {} is not in the record",
+                    c.bidder_uscc.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    let options = verify_options(ctx, &args.trust)?;
+    let seal = match verify_file(&args.record, &options) {
+        Ok(r) => summarise(&r),
+        Err(e) => unreadable(&args.record, &e),
+    };
+    let sealed = seal.signatures > 0;
+    let seal_ok = !sealed || seal.valid;
+    let pending: Vec<String> = data
+        .as_ref()
+        .map(|d| {
+            d.record
+                .bids
+                .iter()
+                .filter(|b| {
+                    !checks
+                        .iter()
+                        .any(|c| c.valid && c.bidder_uscc.as_deref() == Some(&b.bidder_uscc))
+                })
+                .map(|b| format!("{} ({})", b.bidder_name, b.bidder_uscc))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all_valid = checks.iter().all(|c| c.valid) && seal_ok;
+    let mut t = format!(
+        "开标记录 / opening record {}: {} confirmation(s), {} valid; {}\n",
+        args.record.display(),
+        checks.len(),
+        checks.iter().filter(|c| c.valid).count(),
+        if !sealed {
+            "not sealed yet".to_owned()
+        } else if seal.valid {
+            format!("sealed, VALID ({})", seal.signers.join("; "))
+        } else {
+            "sealed, NOT VALID".to_owned()
+        }
+    );
+    for c in &checks {
+        match &c.problem {
+            None => {
+                let _ = writeln!(
+                    t,
+                    "  已确认 / confirmed by {} ({}) at {} — signed by {}",
+                    c.bidder_name.as_deref().unwrap_or("?"),
+                    c.bidder_uscc.as_deref().unwrap_or("?"),
+                    c.confirmed_at.as_deref().unwrap_or("?"),
+                    c.signer.as_deref().unwrap_or("?")
+                );
+            }
+            Some(p) => {
+                let _ = writeln!(t, "  无效 / INVALID {}: {p}", c.file.display());
+            }
+        }
+    }
+    for p in &pending {
+        let _ = writeln!(t, "  未确认 / not confirmed: {p}");
+    }
+    if sealed {
+        summary_lines(&mut t, &seal);
+    }
+    let value = serde_json::json!({
+        "record": args.record,
+        "valid": all_valid,
+        "confirmations": checks,
+        "not_confirmed": pending,
+        "sealed": sealed,
+        "seal": seal,
+    });
     Ok(Output::new(t, &value)?.with_exit(u8::from(!all_valid)))
 }
 

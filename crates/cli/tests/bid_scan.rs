@@ -268,3 +268,197 @@ fn hex_decode(s: &str) -> Vec<u8> {
 fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A bid project (tender package → `bid init` with a quoted price) encrypted from its
+/// directory with `--pdf`: the payload is a bid package; `bid decrypt` extracts it
+/// into a directory (bid.pdf, manifest.json, attachments/) and reports the price.
+#[test]
+fn a_project_is_encrypted_as_a_bid_package_and_extracted_by_scan() {
+    let home = Home::enrolled();
+    let document = home.path("招标文件.pdf");
+    bidkit_pdf::generate::a4_document_with_keywords(&document, 1, &[1], "招标").unwrap();
+    let tender = home.path("tender");
+    home.ok(&[
+        "tender",
+        "new",
+        "--document",
+        s(&document),
+        "--out",
+        s(&tender),
+        "--tender-id",
+        TENDER,
+    ]);
+    let project = home.path("project");
+    home.ok(&[
+        "bid",
+        "init",
+        s(&project),
+        "--tender",
+        s(&tender),
+        "--bidder",
+        "北京某某建设有限公司",
+        "--uscc",
+        "91110000MA01ABCD2Q",
+        "--quoted-price",
+        "9876543.21",
+    ]);
+    let sealed = home.path("sealed.pdf");
+    let plain = payload(&sealed, 120_000);
+    let attachment = home.path("业绩.txt");
+    std::fs::write(&attachment, "业绩证明").unwrap();
+    let bid = home.path("bid.bid");
+    let tool = home.with_scans(
+        &[
+            "bid",
+            "encrypt",
+            s(&project),
+            "--pdf",
+            s(&sealed),
+            "--attach",
+            s(&attachment),
+            "-o",
+            s(&bid),
+        ],
+        2,
+        false,
+    );
+    assert_eq!(tool.code, 0, "{}\n{}", tool.stdout, tool.stderr);
+    assert!(tool.stdout.contains("9876543.21"), "{}", tool.stdout);
+    assert!(tool.stdout.contains(TENDER), "{}", tool.stdout);
+    let inspected = home.ok(&["bid", "inspect", s(&bid)]);
+    assert_eq!(inspected["verdict"], "intact", "{inspected}");
+    assert!(
+        inspected
+            .to_string()
+            .contains("application/vnd.bidkit.bid-package+tar"),
+        "{inspected}"
+    );
+
+    let out = home.path("opened");
+    let tool = home.with_scans(&["bid", "decrypt", s(&bid), "-o", s(&out)], 1, true);
+    assert_eq!(tool.code, 0, "{}\n{}", tool.stdout, tool.stderr);
+    let report = tool.json();
+    assert_eq!(
+        report["manifest"]["bid"]["quoted_price"], "9876543.21",
+        "{report}"
+    );
+    assert_eq!(report["manifest"]["bid"]["tender_id"], TENDER, "{report}");
+    assert_eq!(std::fs::read(out.join("bid.pdf")).unwrap(), plain);
+    assert_eq!(
+        std::fs::read(out.join("attachments/业绩.txt")).unwrap(),
+        "业绩证明".as_bytes()
+    );
+    assert!(out.join("manifest.json").is_file());
+
+    // A project whose checklist never ran, without --pdf: refused before any scan.
+    let out = home.run(&["bid", "encrypt", s(&project), "-o", s(&home.path("x.bid"))]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("bid check"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!home.path("x.bid").exists());
+}
+
+/// A package whose member climbs out with `..`, encrypted and signed by the bidder
+/// (as a hostile bidder could): `bid decrypt` refuses it after decryption and leaves
+/// nothing — no output, no temporary file, nothing outside.
+#[test]
+fn a_hostile_package_is_refused_by_decrypt_and_leaves_nothing() {
+    let home = Home::enrolled();
+    let pdf: &[u8] = b"%PDF-1.7 hostile";
+    let sha: String = {
+        // The manifest names the PDF's SHA-256; computed by the bidfile crate's
+        // helper (the NIST suite's hash is SHA-256).
+        let p = home.path("p.pdf");
+        std::fs::write(&p, pdf).unwrap();
+        let h = bidkit_bidfile::hash_file(&p, bidkit_crypto::Suite::Nist).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        hex_encode(&h)
+    };
+    let manifest = serde_json::json!({
+        "schema": "bidkit.bid-package/1",
+        "bid": {
+            "schema": "bidkit.bid/1",
+            "tender_id": TENDER,
+            "tender_sha256": "ab".repeat(32),
+            "bidder": {"name": "某公司", "uscc": "91110000MA01ABCD2Q"},
+            "quoted_price": "100",
+            "sections": {},
+            "created": "2026-12-01T00:00:00Z"
+        },
+        "pdf": {"name": "bid.pdf", "size": pdf.len(), "sha256": sha},
+        "attachments": [{"name": "attachments/../../evil.pdf", "size": pdf.len(), "sha256": sha}]
+    });
+    let manifest = serde_json::to_vec(&manifest).unwrap();
+    let mut tar = Vec::new();
+    for (name, data) in [
+        (&b"manifest.json"[..], manifest.as_slice()),
+        (&b"bid.pdf"[..], pdf),
+        (&b"attachments/../../evil.pdf"[..], pdf),
+    ] {
+        let mut h = ::tar::Header::new_ustar();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(::tar::EntryType::Regular);
+        h.set_cksum();
+        tar.extend_from_slice(h.as_bytes());
+        tar.extend_from_slice(data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend_from_slice(&[0u8; 1024]);
+    let input = home.path("hostile.tar");
+    std::fs::write(&input, &tar).unwrap();
+    let bid = home.path("bid.bid");
+    let tool = home.with_scans(
+        &[
+            "bid",
+            "encrypt",
+            s(&input),
+            "-o",
+            s(&bid),
+            "--tender-id",
+            TENDER,
+            "--content-type",
+            "application/vnd.bidkit.bid-package+tar",
+        ],
+        2,
+        true,
+    );
+    assert_eq!(tool.code, 0, "{}\n{}", tool.stdout, tool.stderr);
+    let sub = home.path("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let before: Vec<_> = std::fs::read_dir(home.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let tool = home.with_scans(
+        &["bid", "decrypt", s(&bid), "-o", s(&sub.join("out"))],
+        1,
+        true,
+    );
+    assert_eq!(tool.code, 1, "{}\n{}", tool.stdout, tool.stderr);
+    assert!(
+        tool.stdout.contains("bid-package-invalid"),
+        "{}",
+        tool.stdout
+    );
+    assert!(tool.stdout.contains(".."), "{}", tool.stdout);
+    assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 0);
+    let after: Vec<_> = std::fs::read_dir(home.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().starts_with("qr"))
+        .collect();
+    assert_eq!(
+        after.len(),
+        before
+            .iter()
+            .filter(|n| !n.to_string_lossy().starts_with("qr"))
+            .count()
+    );
+    assert!(!home.path("evil.pdf").exists());
+    assert_eq!(std::fs::read(&input).unwrap(), tar);
+}

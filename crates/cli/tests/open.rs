@@ -18,6 +18,7 @@ const PIN: &str = "123456";
 const TENDER: &str = "ZB-2026-042";
 const ORG_USCC: &str = "91110000MA01ABCD2Q";
 const KEYWORD: &str = "投标人";
+const QUOTED_PRICE: &str = "9876543.21";
 
 struct Home {
     dir: tempfile::TempDir,
@@ -243,22 +244,39 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
     // Both encrypt (two scans each) into the tender's directory and submit.
     let bids = home.path("bids");
     std::fs::create_dir(&bids).unwrap();
+    // A's payload is a bid package: the sealed PDF with the project's manifest (its
+    // quoted price); B's is the bare PDF.
+    let manifest_a = home.path("bid.json");
+    std::fs::write(
+        &manifest_a,
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "schema": "bidkit.bid/1",
+            "tender_id": TENDER,
+            "tender_sha256": "ab".repeat(32),
+            "bidder": {"name": "北京某某建设有限公司", "uscc": ORG_USCC},
+            "quoted_price": QUOTED_PRICE,
+            "sections": {},
+            "created": "2026-12-01T00:00:00Z"
+        }))
+        .unwrap(),
+    )
+    .unwrap();
     let mut uscc = Vec::new();
     for (phone, input) in [("a", &sealed_a), ("b", &doc_b)] {
         let bid = bids.join(format!("{phone}.bid"));
-        let (code, v) = home.with_scans(
-            phone,
-            &[
-                "bid",
-                "encrypt",
-                s(input),
-                "-o",
-                s(&bid),
-                "--tender-id",
-                TENDER,
-            ],
-            2,
-        );
+        let mut args = vec![
+            "bid",
+            "encrypt",
+            s(input),
+            "-o",
+            s(&bid),
+            "--tender-id",
+            TENDER,
+        ];
+        if phone == "a" {
+            args.extend_from_slice(&["--manifest", s(&manifest_a)]);
+        }
+        let (code, v) = home.with_scans(phone, &args, 2);
         assert_eq!(code, 0, "{v}");
         uscc.push(v["bidder"]["uscc"].as_str().unwrap().to_owned());
         let receipt = bids.join(format!("{phone}-receipt.json"));
@@ -371,7 +389,12 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["summary"]["valid"], true, "{v}");
     assert_eq!(v["summary"]["signatures"], 1, "{v}");
-    let pdf = opened.join(format!("{}.pdf", uscc[0]));
+    assert_eq!(
+        v["decrypt"]["manifest"]["bid"]["quoted_price"], QUOTED_PRICE,
+        "{v}"
+    );
+    // A bid package is extracted into USCC/.
+    let pdf = opened.join(&uscc[0]).join("bid.pdf");
     assert_eq!(
         std::fs::read(&pdf).unwrap(),
         std::fs::read(&sealed_a).unwrap()
@@ -419,6 +442,7 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
         "{v}"
     );
     assert_eq!(v["record"]["bids"][1]["state"], "已撤标 / withdrawn", "{v}");
+    assert_eq!(v["record"]["bids"][0]["quoted_price"], QUOTED_PRICE, "{v}");
     assert!(record.is_file());
     if oracle("qpdf") {
         let (ok, msg) = tool("qpdf", &["--check", s(&record)]);
@@ -437,6 +461,8 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
             "李四",
             "已撤标",
             "有效",
+            QUOTED_PRICE,
+            "投标包清单",
             &hash[..32],
         ] {
             // Long lines wrap, at any CJK character.
@@ -444,6 +470,96 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
             assert!(flat.contains(want), "the record lacks {want:?}: {text}");
         }
     }
+
+    // Bidders confirm the record by scan. B's phone cannot confirm for A: refused,
+    // nothing written.
+    let confirmation = home.path(&format!("开标记录.confirm-{}.json", uscc[0]));
+    let qr = home.path("qr.png");
+    let _ = std::fs::remove_file(&qr);
+    let mut tool = home
+        .command(&[
+            "--json",
+            "open",
+            "confirm",
+            s(&record),
+            "--bidder",
+            &uscc[0],
+            "--qr-out",
+            s(&qr),
+            "--timeout",
+            "60",
+            "--qr-step",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !qr.exists() {
+        assert!(Instant::now() < deadline, "no QR code");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let wrong_qr = home.path("wrong-qr.png");
+    std::fs::copy(&qr, &wrong_qr).unwrap();
+    let _ = home.run(&["phone", "scan", s(&wrong_qr), "--phone", "b", "--pin", PIN]);
+    let status = tool.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!confirmation.exists());
+    // A confirms: the phone is shown A's row, with the price.
+    let (code, v) = home.with_scans(
+        "a",
+        &["open", "confirm", s(&record), "--bidder", &uscc[0]],
+        1,
+    );
+    assert_eq!(code, 0, "{v}");
+    assert!(confirmation.is_file(), "{v}");
+    assert!(
+        v["statement"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains(QUOTED_PRICE)),
+        "{v}"
+    );
+    // verify-record: A confirmed, B not (yet); not sealed.
+    let v = home.ok(&["open", "verify-record", s(&record)]);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["sealed"], false, "{v}");
+    assert_eq!(
+        v["confirmations"][0]["bidder_uscc"],
+        uscc[0].as_str(),
+        "{v}"
+    );
+    assert_eq!(v["not_confirmed"].as_array().unwrap().len(), 1, "{v}");
+    let text = home
+        .command(&["open", "verify-record", s(&record)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains("已确认 / confirmed by"), "{text}");
+    // A changed record is not the one confirmed.
+    let changed = home.path("开标记录-changed.pdf");
+    let mut bytes = std::fs::read(&record).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&changed, &bytes).unwrap();
+    let (code, v) = home.json(&[
+        "open",
+        "verify-record",
+        s(&changed),
+        "--confirmation",
+        s(&confirmation),
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["confirmations"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("not the record that was confirmed"),
+        "{v}"
+    );
 
     // The agent seals the record (here with A's 公章 standing in for the agent's) by
     // keyword; the sealed record verifies.
@@ -467,6 +583,18 @@ fn status_decrypt_by_scan_and_verify_in_the_opening_hall() {
     assert_eq!(code, 0, "{v}");
     let (code, v) = home.json(&["verify", s(&sealed_record)]);
     assert_eq!(code, 0, "{v}");
+    // The sealed record is still the one A confirmed, and its seal verifies.
+    let v = home.ok(&[
+        "open",
+        "verify-record",
+        s(&sealed_record),
+        "--data",
+        s(&home.path("开标记录.record.json")),
+    ]);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["sealed"], true, "{v}");
+    assert_eq!(v["confirmations"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["confirmations"][0]["valid"], true, "{v}");
 
     // An empty directory: no bid, exit 1.
     let empty = home.path("empty");

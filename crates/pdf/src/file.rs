@@ -93,6 +93,12 @@ pub struct PageInfo {
 trait Source: Send + Sync + fmt::Debug {
     fn len(&self) -> u64;
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
+    /// The open file, when the bytes come from one whose offset no reader relies on
+    /// (Unix, where reads are positioned): [`PdfFile::copy_range_to_file`] lets the
+    /// kernel copy from it.
+    fn file(&self) -> Option<&std::fs::File> {
+        None
+    }
 }
 
 #[derive(Debug)]
@@ -106,6 +112,11 @@ struct FileSource {
 impl Source for FileSource {
     fn len(&self) -> u64 {
         self.len
+    }
+
+    #[cfg(unix)]
+    fn file(&self) -> Option<&std::fs::File> {
+        Some(&self.file)
     }
 
     #[cfg(unix)]
@@ -194,6 +205,8 @@ pub struct PdfFile {
     revisions: Vec<Revision>,
     source: Box<dyn Source>,
     cache: Mutex<Cache>,
+    /// Held while the kernel copies from the file's descriptor, whose offset that moves.
+    copy_lock: Mutex<()>,
     empty: Dictionary,
 }
 
@@ -245,6 +258,7 @@ impl PdfFile {
             revisions: Vec::new(),
             source,
             cache: Mutex::new(Cache::default()),
+            copy_lock: Mutex::new(()),
             empty: Dictionary::new(),
         };
         file.read_structure()?;
@@ -651,6 +665,153 @@ impl PdfFile {
             pos += n as u64;
         }
         Ok(())
+    }
+
+    /// Copy the file's bytes `start..end` into `out` at `out`'s current position, `chunk`
+    /// bytes at a time, calling `progress` with the number of bytes copied so far after
+    /// each chunk; `progress` returns `false` to stop early. Returns the bytes copied
+    /// (fewer than `end - start` only when `progress` stopped the copy).
+    ///
+    /// From a file on Unix the kernel copies (`std::io::copy` between two files is
+    /// `copy_file_range` on Linux: no pass through user space, and a reflink where the
+    /// filesystem offers one); from memory, or elsewhere, through a buffer. The file must
+    /// not change meanwhile: its length must still be the one it had when opened, and its
+    /// length and modification time after the copy the ones before it; a change is an
+    /// error, as is a file that became shorter.
+    pub fn copy_range_to_file(
+        &self,
+        start: u64,
+        end: u64,
+        out: &std::fs::File,
+        chunk: usize,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64> {
+        if start > end || end > self.len {
+            return Err(PdfError::InvalidOption {
+                option: "byte range",
+                reason: format!("{start}..{end} is not within the file's {} bytes", self.len),
+            }
+            .in_file(&self.path));
+        }
+        let chunk = chunk.max(1);
+        let copied = match self.source.file() {
+            Some(input) => self.kernel_copy(input, start, end, out, chunk as u64, progress),
+            None => self.buffer_copy(start, end, out, chunk, progress),
+        };
+        copied.map_err(|e| e.in_file(&self.path))
+    }
+
+    /// [`PdfFile::copy_range_to_file`] by the kernel, from the file's own descriptor (its
+    /// offset is moved: on Unix nothing else reads by offset, and concurrent copies from
+    /// one `PdfFile` take turns).
+    fn kernel_copy(
+        &self,
+        input: &std::fs::File,
+        start: u64,
+        end: u64,
+        out: &std::fs::File,
+        chunk: u64,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        let stamp = || {
+            input
+                .metadata()
+                .map(|m| (m.len(), m.modified().ok()))
+                .map_err(|e| PdfError::io("checking the file", e))
+        };
+        let changed = |when: &str| {
+            PdfError::io(
+                "copying the file",
+                std::io::Error::other(format!("the file changed {when}")),
+            )
+        };
+        let _turn = self.copy_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let before = stamp()?;
+        if before.0 != self.len {
+            return Err(changed("after it was opened"));
+        }
+        let mut reader = input;
+        reader
+            .seek(SeekFrom::Start(start))
+            .map_err(|e| PdfError::io("copying the file", e))?;
+        let mut writer = out;
+        let mut pos = start;
+        while pos < end {
+            let want = chunk.min(end - pos);
+            let n = std::io::copy(&mut reader.take(want), &mut writer).map_err(|e| {
+                PdfError::io(
+                    format!("copying bytes {pos}..{} to the output", pos + want),
+                    e,
+                )
+            })?;
+            if n < want {
+                return Err(PdfError::io(
+                    format!("copying bytes {pos}..{} to the output", pos + want),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file became shorter",
+                    ),
+                ));
+            }
+            pos += n;
+            if !progress(pos - start) {
+                break;
+            }
+        }
+        if stamp()? != before {
+            return Err(changed("while it was being copied"));
+        }
+        Ok(pos - start)
+    }
+
+    /// [`PdfFile::copy_range_to_file`] through a buffer.
+    fn buffer_copy(
+        &self,
+        start: u64,
+        end: u64,
+        out: &std::fs::File,
+        chunk: usize,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64> {
+        use std::io::Write as _;
+        let size = COPY_CHUNK.min(chunk);
+        let mut buf = vec![
+            0u8;
+            usize::try_from(end - start)
+                .map_or(size, |n| n.min(size))
+                .max(1)
+        ];
+        let mut writer = out;
+        let mut pos = start;
+        let mut reported = start;
+        while pos < end {
+            let want = usize::try_from(end - pos).map_or(buf.len(), |n| n.min(buf.len()));
+            let Some(part) = buf.get_mut(..want) else {
+                break;
+            };
+            let n = self.read_full(pos, part)?;
+            if n < want {
+                return Err(PdfError::io(
+                    format!("reading bytes {pos}..{}", pos + want as u64),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file became shorter",
+                    ),
+                ));
+            }
+            writer
+                .write_all(part)
+                .map_err(|e| PdfError::io("writing a copy of the file", e))?;
+            pos += n as u64;
+            if pos - reported >= chunk as u64 || pos == end {
+                reported = pos;
+                if !progress(pos - start) {
+                    break;
+                }
+            }
+        }
+        Ok(pos - start)
     }
 
     /// Read the file's bytes `start..start+len` (for small ranges: signatures; at most

@@ -8,10 +8,12 @@
 //! 1. `PDFIUM_DYNAMIC_LIB_PATH` — the library file itself, or a directory holding it
 //!    (`scripts/setup` writes it to `.deps/env.sh`);
 //! 2. `.deps/pdfium/lib/` of the workspace: next to the running executable or in any of
-//!    its parent directories (so `target/debug/…` finds the workspace's copy), then in the
-//!    workspace this crate was built from;
-//! 3. the library file next to the running executable (a bundled application);
-//! 4. the system's library search path.
+//!    its parent directories (so `target/debug/…` finds the workspace's copy);
+//! 3. where an installed package puts it: `<prefix>/lib/bidkit/` beside the program's
+//!    `<prefix>/bin/` (the .deb), next to the program (Windows), a macOS bundle's
+//!    `Frameworks/`;
+//! 4. `.deps/pdfium/lib/` of the workspace this crate was built from;
+//! 5. the system's library search path.
 //!
 //! A library that cannot be found or loaded is a [`PdfError::Pdfium`] that says what was
 //! tried and what to run (`scripts/setup`), never a panic.
@@ -56,15 +58,19 @@ pub fn candidate_paths() -> Vec<PathBuf> {
             out.push(dir.join(&deps));
         }
     }
-    // The workspace this crate was compiled in (crates/pdf → ../..).
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
-    out.push(workspace.join(&deps));
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
     {
+        // An installed package: `<prefix>/lib/bidkit` beside `<prefix>/bin` (the .deb),
+        // beside the program (Windows), in a macOS bundle's `Frameworks`.
+        out.push(dir.join("..").join("lib").join("bidkit").join(&name));
         out.push(dir.join(&name));
+        out.push(dir.join("..").join("Frameworks").join(&name));
     }
+    // The workspace this crate was compiled in (crates/pdf → ../..).
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    out.push(workspace.join(&deps));
     out
 }
 

@@ -9,6 +9,7 @@
 //! add methods, but keeps these signatures).
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use std::io::{Seek, SeekFrom, Write};
@@ -92,27 +93,23 @@ impl<'f> IncrementalUpdate<'f> {
                 Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            let mut temp = output_temp_file(&dir).map_err(|e| {
+            let temp = output_temp_file(&dir).map_err(|e| {
                 PdfError::io(format!("creating a temporary file in {}", dir.display()), e)
             })?;
             let mut hasher = hole.map(|_| hash.hasher());
+            copy_prefix(file, base, temp.as_file(), hasher.as_mut())?;
             {
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-                {
-                    let mut tee = Tee {
-                        out: &mut out,
-                        hasher: hasher.as_mut(),
-                    };
-                    file.copy_range(0, base, &mut tee)?;
-                    if needs_eol {
-                        tee.write_all(b"\n")
-                            .map_err(|e| PdfError::io("writing the output", e))?;
-                    }
-                }
-                let w = |out: &mut dyn Write, bytes: &[u8]| {
+                let mut out = temp.as_file();
+                let mut w = |bytes: &[u8]| {
                     out.write_all(bytes)
                         .map_err(|e| PdfError::io("writing the output", e))
                 };
+                if needs_eol {
+                    if let Some(h) = hasher.as_mut() {
+                        h.update(b"\n");
+                    }
+                    w(b"\n")?;
+                }
                 match hole {
                     Some((a, b, _)) => {
                         let ra = usize::try_from(a - start).unwrap_or(usize::MAX);
@@ -129,14 +126,12 @@ impl<'f> IncrementalUpdate<'f> {
                             h.update(before);
                             h.update(after);
                         }
-                        w(&mut out, before)?;
-                        w(&mut out, inside)?;
-                        w(&mut out, after)?;
+                        w(before)?;
+                        w(inside)?;
+                        w(after)?;
                     }
-                    None => w(&mut out, &revision)?,
+                    None => w(&revision)?,
                 }
-                out.flush()
-                    .map_err(|e| PdfError::io("writing the output", e))?;
             }
             let written = temp
                 .as_file()
@@ -350,12 +345,157 @@ fn runs(offsets: &BTreeMap<u32, (u64, u16)>) -> Vec<Run> {
     out
 }
 
+/// Bytes the kernel copies at a time (the hashing thread follows chunk by chunk).
+#[cfg(unix)]
+const COPY_STEP: usize = 8 << 20;
+/// Bytes copied between two `fdatasync`s of the output while copying.
+#[cfg(unix)]
+const SYNC_STEP: u64 = 16 << 20;
+/// The buffer the copied bytes are read back into to be hashed.
+#[cfg(unix)]
+const HASH_BUFFER: usize = 2 << 20;
+
+/// Copy `file`'s first `len` bytes to the start of `out` (a new, empty file) and, when
+/// signing, hash them into `hasher`.
+///
+/// Three threads share the work. One has the kernel copy the input into `out`
+/// ([`PdfFile::copy_range_to_file`]: `copy_file_range`, no pass through user space) in
+/// [`COPY_STEP`] chunks. This one hashes each chunk as soon as it is copied, by reading
+/// it back from `out` (from the page cache): the digest is of exactly the bytes the
+/// output holds, whatever happens to the input meanwhile (and the copy itself refuses an
+/// input whose length or modification time changed). A third `fdatasync`s `out` every
+/// [`SYNC_STEP`] bytes, so the disk writes overlap the hashing instead of all waiting
+/// for the final sync.
+#[cfg(unix)]
+fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>) -> Result<()> {
+    use std::os::unix::fs::FileExt as _;
+    use std::sync::mpsc;
+    let panicked = |what: &str| {
+        PdfError::io(
+            "copying the file",
+            std::io::Error::other(format!("the {what} thread stopped unexpectedly")),
+        )
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let (copied_tx, copied_rx) = mpsc::channel::<u64>();
+        let hashing = hasher.is_some();
+        let copied_tx = hashing.then_some(copied_tx);
+        let (sync_tx, sync_rx) = mpsc::channel::<u64>();
+        let syncer = std::thread::Builder::new()
+            .name("bidkit-sync".into())
+            .spawn_scoped(scope, move || -> std::io::Result<()> {
+                let mut synced = 0u64;
+                let mut copied = 0u64;
+                while let Ok(mut done) = sync_rx.recv() {
+                    while let Ok(later) = sync_rx.try_recv() {
+                        done = later;
+                    }
+                    copied = done;
+                    if copied - synced >= SYNC_STEP {
+                        out.sync_data()?;
+                        synced = copied;
+                    }
+                }
+                if copied > synced {
+                    out.sync_data()?;
+                }
+                Ok(())
+            });
+        // Without the syncing thread (no thread to be had), the final sync does it all.
+        let sync_tx = syncer.is_ok().then_some(sync_tx);
+        let copier = std::thread::Builder::new()
+            .name("bidkit-copy".into())
+            .spawn_scoped(scope, move || {
+                file.copy_range_to_file(0, len, out, COPY_STEP, &mut |done| {
+                    if let Some(tx) = &sync_tx {
+                        let _ = tx.send(done);
+                    }
+                    // The hashing side gone (it failed): stop copying.
+                    copied_tx.as_ref().is_none_or(|tx| tx.send(done).is_ok())
+                })
+            })
+            .map_err(|e| PdfError::io("starting a thread to copy the file", e))?;
+        let mut hashed = 0u64;
+        let mut read_error = None;
+        if let Some(h) = hasher {
+            let size = usize::try_from(len).map_or(HASH_BUFFER, |n| n.min(HASH_BUFFER));
+            let mut buf = vec![0u8; size.max(1)];
+            'copied: for done in copied_rx.iter() {
+                while hashed < done {
+                    let want =
+                        usize::try_from(done - hashed).map_or(buf.len(), |n| n.min(buf.len()));
+                    let Some(part) = buf.get_mut(..want) else {
+                        break 'copied;
+                    };
+                    match out.read_at(part, hashed) {
+                        Ok(0) => {
+                            read_error = Some(std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "the output became shorter",
+                            ));
+                            break 'copied;
+                        }
+                        Ok(n) => {
+                            h.update(part.get(..n).unwrap_or_default());
+                            hashed += n as u64;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            read_error = Some(e);
+                            break 'copied;
+                        }
+                    }
+                }
+            }
+        }
+        drop(copied_rx);
+        let copied = copier.join().map_err(|_| panicked("copying"))??;
+        let synced = match syncer {
+            Ok(t) => t.join().map_err(|_| panicked("syncing"))?,
+            Err(_) => Ok(()),
+        };
+        if let Some(e) = read_error {
+            return Err(PdfError::io("reading back the output to hash it", e));
+        }
+        let incomplete = |what: &str, done: u64| {
+            PdfError::io(
+                "copying the file",
+                std::io::Error::other(format!("{what} {done} of {len} bytes")),
+            )
+        };
+        if copied != len {
+            return Err(incomplete("copied", copied));
+        }
+        if hashing && hashed != len {
+            return Err(incomplete("hashed", hashed));
+        }
+        synced.map_err(|e| PdfError::io("flushing the output", e))
+    })
+}
+
+/// Copy `file`'s first `len` bytes to `out` and hash them on the way (one thread).
+#[cfg(not(unix))]
+fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    {
+        let mut tee = Tee {
+            out: &mut out,
+            hasher,
+        };
+        file.copy_range(0, len, &mut tee)?;
+    }
+    out.flush()
+        .map_err(|e| PdfError::io("writing the output", e))
+}
+
 /// Writes to the output and, when signing, to the hasher.
+#[cfg(not(unix))]
 struct Tee<'a, W: Write> {
     out: &'a mut W,
     hasher: Option<&'a mut Hasher>,
 }
 
+#[cfg(not(unix))]
 impl<W: Write> Write for Tee<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
@@ -482,4 +622,136 @@ pub(crate) fn output_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTem
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     builder.tempfile_in(dir)
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use crate::generate::{DocumentSpec, write_document};
+
+    fn signed_update(file: &PdfFile, out: &Path, hash: HashAlgorithm) -> Result<PreparedOutput> {
+        let mut update = IncrementalUpdate::new(file);
+        let sig = update.allocate();
+        let mut d = Dictionary::new();
+        d.set("Type", Object::Name(b"Sig".to_vec()));
+        update.put_signature(sig, d, 32);
+        update.write(out, hash)
+    }
+
+    /// Past several copy and sync steps, from a file and from memory: the original is a
+    /// prefix of the output and the digest is of the output's byte ranges.
+    #[test]
+    fn a_large_copy_is_complete_and_hashed_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.pdf");
+        let size = SYNC_STEP + COPY_STEP as u64 + 12_345;
+        write_document(&DocumentSpec::a4(3).with_target_size(size), &input).unwrap();
+        let original = std::fs::read(&input).unwrap();
+        assert!(original.len() as u64 > SYNC_STEP + COPY_STEP as u64);
+        for (i, file) in [
+            PdfFile::open(&input, Limits::DEFAULT).unwrap(),
+            PdfFile::from_bytes(original.clone(), Limits::DEFAULT).unwrap(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let out = dir.path().join(format!("out-{i}.pdf"));
+            let prepared = signed_update(&file, &out, HashAlgorithm::Sha256).unwrap();
+            let [_, a, b, _] = prepared.byte_range();
+            let digest = prepared.digest().to_vec();
+            prepared.embed(&[1, 2, 3]).unwrap();
+            let bytes = std::fs::read(&out).unwrap();
+            assert_eq!(&bytes[..original.len()], &original[..]);
+            let mut h = HashAlgorithm::Sha256.hasher();
+            h.update(&bytes[..a as usize]);
+            h.update(&bytes[b as usize..]);
+            assert_eq!(h.finalize().to_vec(), digest);
+        }
+        assert_eq!(std::fs::read(&input).unwrap(), original, "input untouched");
+    }
+
+    /// Two updates of one open file written at once (the kernel copies take turns on the
+    /// file's descriptor): both outputs hold the original and their own digests.
+    #[test]
+    fn concurrent_writes_from_one_file_are_both_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.pdf");
+        let size = 2 * COPY_STEP as u64 + 999;
+        write_document(&DocumentSpec::a4(2).with_target_size(size), &input).unwrap();
+        let original = std::fs::read(&input).unwrap();
+        let file = PdfFile::open(&input, Limits::DEFAULT).unwrap();
+        let outs: Vec<PathBuf> = (0..3)
+            .map(|i| dir.path().join(format!("out-{i}.pdf")))
+            .collect();
+        let prepared: Vec<PreparedOutput> = std::thread::scope(|s| {
+            let handles: Vec<_> = outs
+                .iter()
+                .map(|out| {
+                    let file = &file;
+                    s.spawn(move || signed_update(file, out, HashAlgorithm::Sha256).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (p, out) in prepared.into_iter().zip(&outs) {
+            let [_, a, b, _] = p.byte_range();
+            let digest = p.digest().to_vec();
+            p.embed(&[7]).unwrap();
+            let bytes = std::fs::read(out).unwrap();
+            assert_eq!(&bytes[..original.len()], &original[..]);
+            let mut h = HashAlgorithm::Sha256.hasher();
+            h.update(&bytes[..a as usize]);
+            h.update(&bytes[b as usize..]);
+            assert_eq!(h.finalize().to_vec(), digest);
+        }
+    }
+
+    /// An input that changed after it was opened is refused, naming it, and leaves no
+    /// output behind.
+    #[test]
+    fn an_input_changed_since_opening_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.pdf");
+        write_document(&DocumentSpec::a4(2), &input).unwrap();
+        let file = PdfFile::open(&input, Limits::DEFAULT).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&input)
+            .unwrap();
+        f.write_all(b"% appended\n").unwrap();
+        drop(f);
+        let out = dir.path().join("out.pdf");
+        let e = signed_update(&file, &out, HashAlgorithm::Sm3).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("in.pdf"), "{text}");
+        assert!(text.contains("changed"), "{text}");
+        assert!(!out.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp left"
+        );
+    }
+
+    /// `progress` returning `false` stops the copy after the chunk it was told about.
+    #[test]
+    fn the_copy_stops_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.pdf");
+        write_document(&DocumentSpec::a4(2).with_target_size(3 << 20), &input).unwrap();
+        let file = PdfFile::open(&input, Limits::DEFAULT).unwrap();
+        let out = File::create(dir.path().join("copy")).unwrap();
+        let mut calls = 0;
+        let copied = file
+            .copy_range_to_file(0, file.len(), &out, 1 << 20, &mut |done| {
+                calls += 1;
+                assert_eq!(done, 1 << 20);
+                false
+            })
+            .unwrap();
+        assert_eq!((copied, calls), (1 << 20, 1));
+        assert_eq!(out.metadata().unwrap().len(), 1 << 20);
+    }
 }

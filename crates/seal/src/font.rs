@@ -28,6 +28,28 @@ pub const WELL_KNOWN_FONT_PATHS: &[&str] = &[
     "C:\\Windows\\Fonts\\simhei.ttf",
 ];
 
+/// The font files an installed Bidkit bundles, by file name, in the directories a package
+/// puts them relative to the running program: `<prefix>/share/bidkit/fonts` beside
+/// `<prefix>/bin` (the .deb), `fonts/` beside the program (Windows), and
+/// `../Resources/fonts` (a macOS app bundle). Files that do not exist are listed too;
+/// callers take the first that does.
+pub fn bundled_font_paths(names: &[&str]) -> Vec<PathBuf> {
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    let dirs = [
+        dir.join("..").join("share").join("bidkit").join("fonts"),
+        dir.join("fonts"),
+        dir.join("..").join("Resources").join("fonts"),
+    ];
+    dirs.iter()
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .collect()
+}
+
 /// A loaded CJK font (a single OpenType font or one face of a collection).
 ///
 /// Cheap to clone: the font bytes are shared. Load it once and reuse it for every picture.
@@ -50,7 +72,8 @@ impl std::fmt::Debug for SealFont {
 }
 
 impl SealFont {
-    /// Finds a font: `configured` if given, then the file named by [`FONT_ENV_VAR`], then
+    /// Finds a font: `configured` if given, then the file named by [`FONT_ENV_VAR`], then the
+    /// fonts an installed Bidkit bundles ([`bundled_font_paths`]), then
     /// [`WELL_KNOWN_FONT_PATHS`]. The first file that exists is loaded; if it exists but is not
     /// a usable font that is an error (a configured font is never silently skipped).
     ///
@@ -65,6 +88,10 @@ impl SealFont {
             .map(Path::to_path_buf)
             .into_iter()
             .chain(env)
+            .chain(bundled_font_paths(&[
+                "NotoSerifCJK-Bold.ttc",
+                "NotoSerifCJK-Regular.ttc",
+            ]))
             .chain(WELL_KNOWN_FONT_PATHS.iter().map(PathBuf::from));
         for path in candidates {
             if path.is_file() {

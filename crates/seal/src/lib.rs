@@ -27,7 +27,7 @@ mod scan;
 mod template;
 
 pub use error::{NoSealReason, SealError};
-pub use font::{FONT_ENV_VAR, SealFont, WELL_KNOWN_FONT_PATHS, chinese_face};
+pub use font::{FONT_ENV_VAR, SealFont, WELL_KNOWN_FONT_PATHS, bundled_font_paths, chinese_face};
 pub use handwriting::{
     INK_BLACK, INK_DARK_BLUE, MAX_SIGNATURE_EXTENT_MM, MAX_SIGNATURE_POINTS, SignatureOptions,
     Stroke, StrokePoint, render_signature,

@@ -55,7 +55,8 @@ pub(crate) struct PdfFont {
 }
 
 impl PdfFont {
-    /// Find a font: `configured`, then [`FONT_ENV_VAR`], then [`WELL_KNOWN_FONT_PATHS`].
+    /// Find a font: `configured`, then [`FONT_ENV_VAR`], then the bundled fonts of an
+    /// installed Bidkit ([`bidkit_seal::bundled_font_paths`]), then [`WELL_KNOWN_FONT_PATHS`].
     pub(crate) fn discover(configured: Option<&Path>) -> Result<PdfFont> {
         let env = std::env::var_os(FONT_ENV_VAR)
             .filter(|v| !v.is_empty())
@@ -65,6 +66,10 @@ impl PdfFont {
             .map(Path::to_path_buf)
             .into_iter()
             .chain(env)
+            .chain(bidkit_seal::bundled_font_paths(&[
+                "NotoSerifCJK-Regular.ttc",
+                "NotoSerifCJK-Bold.ttc",
+            ]))
             .chain(WELL_KNOWN_FONT_PATHS.iter().map(PathBuf::from));
         for path in candidates {
             if path.is_file() {

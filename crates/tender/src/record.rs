@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use lopdf::{Dictionary, Object, Stream};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TenderError};
 use crate::font::{PdfFont, compress};
@@ -27,7 +27,7 @@ const SMALL_SIZE: f32 = 8.5;
 const FOOTER_SIZE: f32 = 9.0;
 
 /// What the opening record says.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct OpeningRecord {
     /// The tender (招标编号).
     pub tender_id: String,
@@ -44,7 +44,7 @@ pub struct OpeningRecord {
 }
 
 /// One bid in the opening record.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RecordBid {
     /// The bidder's name.
     pub bidder_name: String,

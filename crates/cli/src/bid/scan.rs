@@ -27,15 +27,30 @@ use crate::screen::{RelayArgs, Screen, ScreenArgs};
 /// Arguments of `bidkit bid encrypt`.
 #[derive(clap::Args, Debug)]
 pub struct EncryptArgs {
-    /// The sealed bid document (or any payload; only read).
-    #[arg(value_name = "SEALED.pdf")]
+    /// A bid project directory (the payload is then a bid package: the sealed PDF
+    /// the project's checklist passed — or --pdf — with the project's manifest), or
+    /// the sealed bid document (with --manifest: packaged with it; without: the
+    /// payload as it is). Only read.
+    #[arg(value_name = "PROJECT|SEALED.pdf")]
     input: PathBuf,
     /// The bid file to write (named only once complete and signed by the phone).
     #[arg(short, long, value_name = "BID.bid")]
     output: PathBuf,
-    /// The tender this bid is for.
+    /// The tender this bid is for (default with a project or --manifest: the
+    /// manifest's; required otherwise).
     #[arg(long, value_name = "ID")]
-    tender_id: String,
+    tender_id: Option<String>,
+    /// Package the PDF with this project manifest (a bid.json) as a bid package.
+    #[arg(long, value_name = "bid.json")]
+    manifest: Option<PathBuf>,
+    /// With a project directory: the sealed PDF (default: the one `bid check
+    /// --sealed` last checked; it must be unchanged since).
+    #[arg(long, value_name = "SEALED.pdf")]
+    pdf: Option<PathBuf>,
+    /// Add this file to the bid package under attachments/ (with a project or
+    /// --manifest); repeatable.
+    #[arg(long = "attach", value_name = "FILE")]
+    attachments: Vec<PathBuf>,
     /// Also encrypt to this encryption certificate (PEM, e.g. a platform's escrow
     /// certificate; must chain to the trust roots); repeatable.
     #[arg(long, value_name = "CERT.pem")]
@@ -133,13 +148,97 @@ pub struct VerifyStatementArgs {
 /// Run `bidkit bid encrypt`.
 pub fn encrypt(args: EncryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Output> {
     let sign = args.relay.sign_options(ctx.home())?;
-    let mut opts = EncryptOptions::new(sign, &args.input, &args.output, &args.tender_id);
+    let (pdf, manifest) = encrypt_payload(&args)?;
+    let tender_id = match (&args.tender_id, &manifest) {
+        (Some(t), _) => t.clone(),
+        (None, Some(m)) => bidkit_app::package::read_bid_manifest(m)?.tender_id,
+        (None, None) => anyhow::bail!(
+            "--tender-id is required for a payload without a manifest (a project directory or --manifest names it)"
+        ),
+    };
+    if manifest.is_none() && !args.attachments.is_empty() {
+        anyhow::bail!("--attach needs a bid package: a project directory or --manifest");
+    }
+    let mut opts = EncryptOptions::new(sign, &pdf, &args.output, &tender_id);
+    opts.manifest = manifest;
+    opts.attachments = args.attachments.clone();
     opts.chunk_size = args.chunk_size;
     opts.content_type = args.content_type.clone();
     opts.extra_recipients = args.recipient.clone();
     let mut screen = BidScreen::new(&args.screen, json);
     let report = block_on(bidkit_app::bid::encrypt_bid(&opts, &mut screen))??;
     Output::new(encrypt_text(&report), &report)
+}
+
+/// The PDF to encrypt and the manifest to package it with: a project directory gives
+/// its `bid.json` and the sealed PDF (`--pdf`, else the one its checklist passed, which
+/// must be unchanged and allowed to proceed); a file with `--manifest` is packaged
+/// with it; a file alone is the payload as it is.
+fn encrypt_payload(args: &EncryptArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    if !args.input.is_dir() {
+        if args.pdf.is_some() {
+            anyhow::bail!("--pdf is for a project directory; the input is already a file");
+        }
+        return Ok((args.input.clone(), args.manifest.clone()));
+    }
+    if args.manifest.is_some() {
+        anyhow::bail!(
+            "{} is a project directory: its bid.json is the manifest (drop --manifest)",
+            args.input.display()
+        );
+    }
+    let project = bidkit_tender::BidProject::open(&args.input)?;
+    let manifest = args.input.join(bidkit_tender::BID_FILE);
+    if let Some(pdf) = &args.pdf {
+        return Ok((pdf.clone(), Some(manifest)));
+    }
+    let checklist_path = args.input.join(super::CHECKLIST_FILE);
+    let checklist = bidkit_tender::Checklist::load(&checklist_path).with_context(|| {
+        format!(
+            "{}: run `bidkit bid check {} --sealed SEALED.pdf` first, or name the PDF with --pdf",
+            args.input.display(),
+            args.input.display()
+        )
+    })?;
+    if !checklist.may_proceed() {
+        anyhow::bail!(
+            "the checklist {} did not pass (and was not overridden): {}",
+            checklist_path.display(),
+            checklist
+                .failures()
+                .map(|i| i.title.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    let (Some(pdf), Some(sha)) = (&checklist.pdf, &checklist.pdf_sha256) else {
+        anyhow::bail!(
+            "the checklist {} checked no sealed PDF; run `bidkit bid check --sealed` or name it with --pdf",
+            checklist_path.display()
+        );
+    };
+    let pdf = if pdf.is_absolute() {
+        pdf.clone()
+    } else {
+        // As given to `bid check`, relative to where it ran; fall back to the project.
+        if pdf.exists() {
+            pdf.clone()
+        } else {
+            project.dir().join(pdf)
+        }
+    };
+    // SHA-256 is the NIST suite's hash.
+    let now: String = bidkit_bidfile::hash_file(&pdf, Suite::Nist)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if !now.eq_ignore_ascii_case(sha) {
+        anyhow::bail!(
+            "{} changed since the checklist passed (SHA-256 {now}, checked {sha}); run `bidkit bid check` again",
+            pdf.display()
+        );
+    }
+    Ok((pdf, Some(manifest)))
 }
 
 /// Run `bidkit bid decrypt`.
@@ -198,6 +297,28 @@ pub fn verify_statement(args: VerifyStatementArgs, ctx: &Context) -> anyhow::Res
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a bid package's manifest says, for people.
+fn manifest_lines(t: &mut String, m: &bidkit_app::package::PackageManifest) {
+    let _ = writeln!(
+        t,
+        "  投标包 / bid package: {} + {} ({} bytes, SHA-256 {}){}",
+        bidkit_app::package::MANIFEST_MEMBER,
+        m.pdf.name,
+        m.pdf.size,
+        m.pdf.sha256,
+        if m.attachments.is_empty() {
+            String::new()
+        } else {
+            format!(", {} attachment(s)", m.attachments.len())
+        }
+    );
+    let _ = writeln!(
+        t,
+        "  投标报价 / quoted price: {}",
+        m.quoted_price().unwrap_or("—")
+    );
 }
 
 /// The session options of a command on an existing bid file: the flags', with the
@@ -276,6 +397,9 @@ fn encrypt_text(r: &EncryptReport) -> String {
         r.chunks,
         r.content_hash
     );
+    if let Some(m) = &r.manifest {
+        manifest_lines(&mut t, m);
+    }
     let _ = writeln!(t, "  文件 / file id: {}", r.file_id);
     for rec in &r.recipients {
         let _ = writeln!(
@@ -310,6 +434,10 @@ fn decrypt_text(r: &DecryptReport) -> String {
         "  内容 / payload: {}, hash {}",
         r.content_type, r.content_hash
     );
+    if let Some(m) = &r.manifest {
+        let _ = writeln!(t, "  投标文件 / bid document: {}", r.pdf.display());
+        manifest_lines(&mut t, m);
+    }
     let _ = writeln!(
         t,
         "  签名 / header signed by {}",
