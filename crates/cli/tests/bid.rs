@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use support::{oracle, tool};
 
 const USCC: &str = "91110000600037341L";
 const BIDDER: &str = "北京某某建设有限公司";
@@ -120,38 +123,6 @@ fn png_file(path: &Path) {
     let mut w = enc.write_header().unwrap();
     let data: Vec<u8> = (0..40 * 30 * 3).map(|i| (i % 251) as u8).collect();
     w.write_image_data(&data).unwrap();
-}
-
-/// Whether an external tool runs. Missing: a failure under `BIDKIT_REQUIRE_ORACLES=1`,
-/// else a note and a skip.
-fn oracle(name: &str) -> bool {
-    let usable = Command::new(name)
-        .arg("-v")
-        .output()
-        .or_else(|_| Command::new(name).arg("--version").output())
-        .is_ok();
-    if !usable {
-        let required =
-            std::env::var("BIDKIT_REQUIRE_ORACLES").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "{name} is required (BIDKIT_REQUIRE_ORACLES=1) but not installed"
-        );
-        eprintln!("note: {name} is not installed; skipping its check");
-    }
-    usable
-}
-
-fn tool(cmd: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 #[test]

@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
+use support::{oracle, tool};
 
 /// The steps and the scans each takes, in order.
 const STEPS: &[(&str, u64)] = &[
@@ -234,35 +237,4 @@ fn demo_gm() {
 #[test]
 fn demo_nist() {
     demo("nist");
-}
-
-/// Whether an outside tool is installed (required with BIDKIT_REQUIRE_ORACLES=1).
-fn oracle(name: &str) -> bool {
-    let usable = Command::new(name)
-        .arg("-v")
-        .output()
-        .or_else(|_| Command::new(name).arg("--version").output())
-        .is_ok();
-    if !usable {
-        let required =
-            std::env::var("BIDKIT_REQUIRE_ORACLES").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "{name} is required (BIDKIT_REQUIRE_ORACLES=1) but not installed"
-        );
-        eprintln!("note: {name} is not installed; skipping its check");
-    }
-    usable
-}
-
-fn tool(cmd: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }

@@ -8,11 +8,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{oracle, tool};
 
 const PIN: &str = "123456";
 const TENDER: &str = "ZB-2026-042";
@@ -128,37 +131,6 @@ impl Home {
         });
         (out.status.code().unwrap_or(-1), v)
     }
-}
-
-/// Whether an outside tool is installed (required with BIDKIT_REQUIRE_ORACLES=1).
-fn oracle(name: &str) -> bool {
-    let usable = Command::new(name)
-        .arg("-v")
-        .output()
-        .or_else(|_| Command::new(name).arg("--version").output())
-        .is_ok();
-    if !usable {
-        let required =
-            std::env::var("BIDKIT_REQUIRE_ORACLES").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "{name} is required (BIDKIT_REQUIRE_ORACLES=1) but not installed"
-        );
-        eprintln!("note: {name} is not installed; skipping its check");
-    }
-    usable
-}
-
-fn tool(cmd: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 fn s(p: &Path) -> &str {
