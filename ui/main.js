@@ -15,11 +15,25 @@
 /** @typedef {import("./bindings").LoginEvent} LoginEvent */
 /** @typedef {import("./bindings").IdentityView} IdentityView */
 
+import documents from "./screens/documents.js";
+import seal from "./screens/seal.js";
+import submit from "./screens/submit.js";
+import opening from "./screens/opening.js";
+import records from "./screens/records.js";
+
+/**
+ * The screens that live in their own module (ui/screens/*.js): each builds its DOM into
+ * `<section id="screen-ID">` in `init`, redraws in `render`, and has its own message
+ * catalogue in i18n/screens/ID.LANG.json (merged into the shell's).
+ * @type {import("./screen").Screen[]}
+ */
+const MODULES = [documents, seal, submit, opening, records];
+
 const LANGS = ["zh-CN", "en"];
 const DEFAULT_LANG = "zh-CN";
 const LANG_KEY = "bidkit.lang";
 
-const SCREENS = ["home", "login", "verify"];
+const SCREENS = ["home", "login", ...MODULES.map((m) => m.id), "verify"];
 
 const state = {
   lang: DEFAULT_LANG,
@@ -91,7 +105,12 @@ function storedLang() {
 async function loadMessages(lang) {
   const res = await fetch(`i18n/${lang}.json`);
   if (!res.ok) throw new Error(`i18n/${lang}.json: HTTP ${res.status}`);
-  return res.json();
+  const messages = await res.json();
+  for (const m of MODULES) {
+    const r = await fetch(`i18n/screens/${m.id}.${lang}.json`);
+    if (r.ok) Object.assign(messages, await r.json());
+  }
+  return messages;
 }
 
 /** Looks a message up, filling `{name}` placeholders from `vars`; falls back to the key. */
@@ -129,6 +148,7 @@ function render() {
   }
   renderVerify();
   renderLogin();
+  for (const m of MODULES) m.render(ctx);
 
   const info = state.info;
   const pill = $("phone-pill");
@@ -220,9 +240,36 @@ async function main() {
     ev.preventDefault();
     verify($("verify-path").value).catch(showFatal);
   });
+  for (const m of MODULES) await m.init(ctx);
   await setLang(storedLang());
+  // The frame after next is on screen: tell the shell (scripts/measure-desktop times it).
+  requestAnimationFrame(() => requestAnimationFrame(() => call("ui_ready").catch(() => {})));
   await refresh();
 }
+
+/**
+ * What the shell gives every screen module.
+ * @type {import("./screen").ScreenContext}
+ */
+const ctx = {
+  t,
+  call,
+  listen: async (event, handler) => {
+    const listen = window.__TAURI__?.event?.listen;
+    if (listen) await listen(event, (ev) => handler(ev.payload));
+  },
+  el,
+  $,
+  errorText,
+  asIpcError,
+  rerender: () => render(),
+  lang: () => state.lang,
+  info: () => state.info,
+  show: (screen) => {
+    state.screen = SCREENS.includes(screen) ? screen : "home";
+    render();
+  },
+};
 
 function showFatal(err) {
   state.error = asIpcError(err);

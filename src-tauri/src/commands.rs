@@ -1,4 +1,11 @@
-//! Tauri commands: each one is a thin call into `bidkit-app`.
+//! Tauri commands: each one is a thin call into `bidkit-app`. The shell's own commands
+//! are here; each screen's are in its submodule.
+
+pub mod bid;
+pub mod opening;
+pub mod phone;
+pub mod records;
+pub mod seal;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -48,6 +55,20 @@ pub async fn verify_pdf(
     .map_err(|err| IpcError::new("internal", format!("verify task failed: {err}")))?
     .map(VerifyResult::from)
     .map_err(IpcError::from)
+}
+
+/// The UI calls this once, when its first screen has been painted. With
+/// `BIDKIT_REPORT_FIRST_PAINT=1` the app prints `first-paint <unix time, ms>` on stdout,
+/// which `scripts/measure-desktop` reads to time a start from exec to pixels.
+#[tauri::command]
+pub fn ui_ready() {
+    if std::env::var_os("BIDKIT_REPORT_FIRST_PAINT").is_some() {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        println!("first-paint {ms}");
+    }
 }
 
 /// The login by scan in progress, if any: one at a time, a new one cancels the old.
@@ -153,6 +174,16 @@ mod tests {
         let err =
             tauri::async_runtime::block_on(verify_pdf(app.state::<Home>(), request)).unwrap_err();
         assert_eq!(err.code, "invalid-option");
+    }
+
+    /// The bundle's version (tauri.conf.json, what `tauri build` names the .deb after)
+    /// is the crates' version.
+    #[test]
+    fn bundle_version_is_the_crates_version() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json");
+        let conf: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(conf["version"], env!("CARGO_PKG_VERSION"));
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! ([`bindings`]); the test `bindings_are_up_to_date` fails when the checked-in file
 //! differs, so the UI's types never drift from the Rust ones.
 
+pub mod bid;
+pub mod opening;
+pub mod phone;
+pub mod records;
+pub mod seal;
+
 use base64::Engine as _;
 use bidkit_app::login::LoginIdentity;
 use bidkit_app::login_view::LoginProgress;
@@ -496,9 +502,15 @@ pub(crate) fn bindings() -> String {
         LoginStarted::decl(),
         LoginEvent::decl(),
         IdentityView::decl(),
-    ];
+    ]
+    .into_iter()
+    .chain(seal::decls())
+    .chain(bid::decls())
+    .chain(opening::decls())
+    .chain(phone::decls())
+    .chain(records::decls());
     let mut out = String::from(
-        "// Generated from src-tauri/src/ipc.rs by ts-rs: do not edit by hand.\n\
+        "// Generated from src-tauri/src/ipc.rs (and ipc/*.rs) by ts-rs: do not edit by hand.\n\
          // Regenerate: BIDKIT_UPDATE_BINDINGS=1 cargo test -p bidkit-desktop bindings\n\
          // (the test `bindings_are_up_to_date` fails when this file is stale).\n",
     );

@@ -20,6 +20,9 @@
 //!   the stamps located on them;
 //! * [`package`]: the bid package (sealed PDF, manifest, attachments as ustar), the
 //!   payload of a bid file: packed streaming, extracted as untrusted input;
+//! * [`seal_view`], [`bid_view`], [`opening_view`]: the desktop screens' use cases as
+//!   values for a screen;
+//! * [`settings`], [`history`]: the tool's settings and the history of its operations;
 //! * [`demo`], [`info`]: the headless story and the first screen.
 //!
 //! Use cases that talk through the relay are `async` (tokio); keystore work runs on
@@ -29,17 +32,24 @@ mod error;
 mod home;
 
 pub mod bid;
+pub mod bid_view;
 pub mod demo;
+pub mod diagnostics;
+pub mod history;
 pub mod info;
 pub mod login;
 pub mod login_view;
 pub mod opening;
+pub mod opening_view;
 pub mod package;
+pub mod phone_view;
 pub mod qr;
 pub mod revoke;
 pub mod scan;
 pub mod seal;
+pub mod seal_view;
 pub mod session;
+pub mod settings;
 pub mod sign;
 pub mod tsa;
 pub mod verify_view;

@@ -129,6 +129,35 @@ pub trait ScanObserver: Send {
     fn code_on_tool_screen(&mut self) -> Option<String> {
         None
     }
+    /// The holder's consent, asked once the code and the full request have been shown
+    /// (for a sign session, after the signer certificate was sent and the real request's
+    /// summary passed to [`ScanObserver::request`]) and just before the key is used (may
+    /// block, e.g. while the holder types the PIN). `None` (the default) keeps
+    /// [`ScanOptions::decision`] and [`ScanOptions::unlock`].
+    fn consent(&mut self) -> Option<Consent> {
+        None
+    }
+}
+
+/// The holder's answer to [`ScanObserver::consent`].
+pub enum Consent {
+    /// Approve and unlock the key with this (it replaces [`ScanOptions::unlock`]).
+    Approve(ScanUnlock),
+    /// Refuse: the tool is told `user-refused`; no key is used.
+    Refuse,
+    /// The code on the tool's screen is not the phone's: refused with `code-mismatch`
+    /// (as a failed [`ExpectCode`] comparison); no key is used.
+    CodesDiffer,
+}
+
+impl std::fmt::Debug for Consent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Consent::Approve(unlock) => write!(f, "Approve({unlock:?})"),
+            Consent::Refuse => f.write_str("Refuse"),
+            Consent::CodesDiffer => f.write_str("CodesDiffer"),
+        }
+    }
 }
 
 /// An observer that shows nothing.
@@ -218,23 +247,12 @@ pub async fn scan(
     if let Some(expected) = expected
         && !conn.verification_code().matches(&expected)
     {
-        let err = AppError::CodeMismatch {
-            phone: code,
-            expected: expected.trim().to_owned(),
-        };
-        refuse(&mut conn, RefuseReason::CodeMismatch, &err.to_string()).await?;
-        let _ = final_word(&mut conn).await;
-        return Err(err);
+        return Err(codes_differ(&mut conn, code, expected.trim()).await);
     }
 
     // 2. The holder's decision before any PIN.
     if opts.decision == Decision::Refuse {
-        let message = "用户拒绝 / the holder refused on the phone";
-        refuse(&mut conn, RefuseReason::UserRefused, message).await?;
-        report.refusal = Some(RefuseReason::UserRefused);
-        report.detail = "refused before any PIN; no key was used".into();
-        report.tool_message = final_word(&mut conn).await.ok().map(|f| f.message);
-        return Ok(report);
+        return refused_by_holder(&mut conn, report).await;
     }
 
     let ctx = Answering {
@@ -290,8 +308,17 @@ pub async fn scan(
         }
     }
 
+    // The holder has seen the code and the full request: ask for consent (and the PIN).
+    let unlock = match observer.consent() {
+        None => opts.unlock,
+        Some(Consent::Approve(unlock)) => unlock,
+        Some(Consent::Refuse) => return refused_by_holder(&mut conn, report).await,
+        Some(Consent::CodesDiffer) => {
+            return Err(codes_differ(&mut conn, report.verification_code, "-").await);
+        }
+    };
+
     // 4. Use the keystore (blocking: SQLite and the PIN key derivation).
-    let unlock = opts.unlock;
     let keystore = phone.clone();
     let answered = tokio::task::spawn_blocking(move || answer(&keystore, &request, &ctx, &unlock))
         .await
@@ -365,6 +392,33 @@ pub async fn scan(
             }
         }
     }
+}
+
+/// The holder refused before any key use: tell the tool (`user-refused`) and report it.
+async fn refused_by_holder(
+    conn: &mut PhoneConnection,
+    mut report: ScanReport,
+) -> Result<ScanReport, AppError> {
+    let message = "用户拒绝 / the holder refused on the phone";
+    refuse(conn, RefuseReason::UserRefused, message).await?;
+    report.refusal = Some(RefuseReason::UserRefused);
+    report.detail = "refused before any PIN; no key was used".into();
+    report.tool_message = final_word(conn).await.ok().map(|f| f.message);
+    Ok(report)
+}
+
+/// The phone's code `code` is not the tool's (`expected`): refuse with `code-mismatch`
+/// and return the error to report.
+async fn codes_differ(conn: &mut PhoneConnection, code: String, expected: &str) -> AppError {
+    let err = AppError::CodeMismatch {
+        phone: code,
+        expected: expected.to_owned(),
+    };
+    if let Err(e) = refuse(conn, RefuseReason::CodeMismatch, &err.to_string()).await {
+        return e;
+    }
+    let _ = final_word(conn).await;
+    err
 }
 
 async fn refuse(

@@ -1,7 +1,10 @@
 //! `bidkit demo` end to end, in both suites: it exits 0, runs every step of the story
 //! in order with the phone scans each needs, keeps every artifact under its stable
 //! name, and the artifacts are what the steps claim — checked by the verifier, the
-//! bid-file inspector, the statement verifier and, when installed, qpdf and pdftotext.
+//! bid-file inspector, the statement verifier, the opening-record verifier (the
+//! bidder's confirmation) and, when installed, qpdf and pdftotext. The bid file's
+//! payload is a bid package whose manifest carries the quoted price the opening
+//! record shows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -30,9 +33,17 @@ const STEPS: &[(&str, u64)] = &[
     ("decrypt", 1),
     ("verify", 0),
     ("opening-record", 0),
+    ("confirm-record", 1),
     ("seal-record", 1),
     ("records", 0),
 ];
+
+/// The bidder's quoted price, in the project, the package's manifest and the record.
+const QUOTED_PRICE: &str = "9876543.21";
+
+/// The bidder's confirmation of the opening record, named as `bidkit open confirm`
+/// names it (after the bidder's 统一社会信用代码).
+const CONFIRMATION: &str = "opening-record.confirm-91110000MA0000001L.json";
 
 /// Files every run leaves in `--out`.
 const ARTIFACTS: &[&str] = &[
@@ -45,9 +56,13 @@ const ARTIFACTS: &[&str] = &[
     "bids/bid.bid",
     "bids/bid-receipt.json",
     "opening-status.json",
-    "opened/bid.pdf",
+    "materials/price-breakdown.csv",
+    "opened/bid/manifest.json",
+    "opened/bid/bid.pdf",
+    "opened/bid/attachments/price-breakdown.csv",
     "opened/bid-verification.json",
     "opening-record.pdf",
+    CONFIRMATION,
     "opening-record-sealed.pdf",
     "ca-root.pem",
     "bidder-org-signing.pem",
@@ -124,18 +139,42 @@ fn demo(suite: &str) {
     for a in ARTIFACTS {
         assert!(artifacts.contains(a), "{a} not listed: {artifacts:?}");
     }
+    assert_eq!(report["quoted_price"], QUOTED_PRICE, "{report:#}");
+    assert_eq!(report["confirmation"], CONFIRMATION, "{report:#}");
 
-    // The decrypted bid is the sealed one, and all three seals verify.
+    // The bid file's payload was the bid package: the decrypted bid.pdf is the sealed
+    // one byte for byte, the manifest carries the quoted price and the PDF's hash, the
+    // attachment came through unchanged; and all three seals verify.
     assert_eq!(
-        std::fs::read(out.join("opened/bid.pdf")).unwrap(),
+        std::fs::read(out.join("opened/bid/bid.pdf")).unwrap(),
         std::fs::read(out.join("bid-sealed.pdf")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(out.join("opened/bid/attachments/price-breakdown.csv")).unwrap(),
+        std::fs::read(out.join("materials/price-breakdown.csv")).unwrap()
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("opened/bid/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["bid"]["quoted_price"], QUOTED_PRICE,
+        "{manifest:#}"
+    );
+    assert_eq!(
+        manifest["bid"]["tender_id"], "ZB-2026-DEMO-0001",
+        "{manifest:#}"
+    );
+    assert_eq!(manifest["pdf"]["name"], "bid.pdf", "{manifest:#}");
+    assert_eq!(
+        manifest["attachments"][0]["name"], "attachments/price-breakdown.csv",
+        "{manifest:#}"
     );
     let ca = out.join("ca-root.pem");
     let (code, v, _) = bidkit(
         &home,
         &[
             "verify",
-            &s(&out.join("opened/bid.pdf")),
+            &s(&out.join("opened/bid/bid.pdf")),
             "--trust",
             &s(&ca),
         ],
@@ -166,9 +205,75 @@ fn demo(suite: &str) {
         "{v:#}"
     );
 
+    // The bidder's confirmation verifies, against the record as confirmed and against
+    // the record the agent sealed afterwards (an incremental update keeps the
+    // confirmed bytes).
+    let confirmation = out.join(CONFIRMATION);
+    let (code, v, _) = bidkit(
+        &home,
+        &[
+            "open",
+            "verify-record",
+            &s(&out.join("opening-record.pdf")),
+            "--trust",
+            &s(&ca),
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["sealed"], false, "{v:#}");
+    let confirmations = v["confirmations"].as_array().unwrap();
+    assert_eq!(confirmations.len(), 1, "{v:#}");
+    assert_eq!(confirmations[0]["valid"], true, "{v:#}");
+    assert_eq!(
+        confirmations[0]["bidder_name"], "示例建设工程有限公司",
+        "{v:#}"
+    );
+    let (code, v, _) = bidkit(
+        &home,
+        &[
+            "open",
+            "verify-record",
+            &s(&out.join("opening-record-sealed.pdf")),
+            "--confirmation",
+            &s(&confirmation),
+            "--trust",
+            &s(&ca),
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["sealed"], true, "{v:#}");
+    assert_eq!(v["seal"]["valid"], true, "{v:#}");
+    assert_eq!(v["confirmations"][0]["valid"], true, "{v:#}");
+    let confirmed: Value = serde_json::from_slice(&std::fs::read(&confirmation).unwrap()).unwrap();
+    let statement = &confirmed["statement"];
+    assert_eq!(statement["tender_id"], "ZB-2026-DEMO-0001", "{confirmed:#}");
+    assert_eq!(
+        statement["record_file"], "opening-record.pdf",
+        "{confirmed:#}"
+    );
+    assert_eq!(
+        statement["record_size"].as_u64().unwrap(),
+        std::fs::metadata(out.join("opening-record.pdf"))
+            .unwrap()
+            .len(),
+        "{confirmed:#}"
+    );
+    assert!(
+        statement["lines"].as_array().unwrap().iter().any(|l| l
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("quoted price: {QUOTED_PRICE}"))),
+        "{confirmed:#}"
+    );
+
     // The bid file is intact without the key; the receipt verifies against it.
     let (code, v, _) = bidkit(&home, &["bid", "inspect", &s(&out.join("bids/bid.bid"))]);
     assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v.to_string()
+            .contains("application/vnd.bidkit.bid-package+tar"),
+        "the payload is not a bid package: {v:#}"
+    );
     let (code, v, _) = bidkit(
         &home,
         &[
@@ -213,7 +318,12 @@ fn demo(suite: &str) {
             &[&s(&out.join("opening-record-sealed.pdf")), "-"],
         );
         assert!(ok, "{text}");
-        for needle in ["开标记录", "示例建设工程有限公司", "ZB-2026-DEMO-0001"] {
+        for needle in [
+            "开标记录",
+            "示例建设工程有限公司",
+            "ZB-2026-DEMO-0001",
+            QUOTED_PRICE,
+        ] {
             assert!(text.contains(needle), "{needle} not in the record:\n{text}");
         }
     }

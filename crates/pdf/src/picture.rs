@@ -3,6 +3,7 @@
 //! become one image XObject with an `/SMask` (ISO 32000-1 §8.9.5, §11.6.5.3).
 
 use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use crate::{PdfError, Result};
 
@@ -23,6 +24,16 @@ pub struct SealPicture {
     pub width_mm: f64,
     /// Physical height in millimetres.
     pub height_mm: f64,
+    rgb: Vec<u8>,
+    alpha: Vec<u8>,
+    /// The compressed streams, made on first use and shared by clones: sealing many
+    /// documents (a batch, a long-running app) with one picture compresses it once.
+    deflated: Arc<OnceLock<Deflated>>,
+}
+
+/// The picture's samples as they go into the PDF.
+#[derive(Debug)]
+struct Deflated {
     rgb: Vec<u8>,
     alpha: Vec<u8>,
 }
@@ -104,17 +115,30 @@ impl SealPicture {
             height_mm,
             rgb,
             alpha,
+            deflated: Arc::default(),
         })
+    }
+
+    fn deflated(&self) -> Result<&Deflated> {
+        if let Some(d) = self.deflated.get() {
+            return Ok(d);
+        }
+        let made = Deflated {
+            rgb: deflate(&self.rgb)?,
+            alpha: deflate(&self.alpha)?,
+        };
+        // Two threads may race to make it; both results are equal, the first one stays.
+        Ok(self.deflated.get_or_init(|| made))
     }
 
     /// The RGB samples, Flate-compressed.
     pub fn rgb_deflated(&self) -> Result<Vec<u8>> {
-        deflate(&self.rgb)
+        Ok(self.deflated()?.rgb.clone())
     }
 
     /// The alpha samples (the soft mask), Flate-compressed.
     pub fn alpha_deflated(&self) -> Result<Vec<u8>> {
-        deflate(&self.alpha)
+        Ok(self.deflated()?.alpha.clone())
     }
 
     /// Whether any pixel is (partly) transparent.
@@ -123,9 +147,65 @@ impl SealPicture {
     }
 }
 
+/// zlib at its fastest level: seal pictures are flat colour on transparency, which the
+/// fast level packs nearly as tightly as the default one in a fraction of the time.
 fn deflate(data: &[u8]) -> Result<Vec<u8>> {
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(data)
         .and_then(|()| enc.finish())
         .map_err(|e| PdfError::io("compressing the seal picture", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use super::*;
+
+    /// A `size`×`size` red disc on transparency, as PNG.
+    fn disc(size: u32) -> Vec<u8> {
+        let r = f64::from(size) / 2.0;
+        let mut rgba = Vec::new();
+        for y in 0..size {
+            for x in 0..size {
+                let (dx, dy) = (f64::from(x) + 0.5 - r, f64::from(y) + 0.5 - r);
+                let a = if dx * dx + dy * dy < r * r { 255 } else { 0 };
+                rgba.extend_from_slice(&[200, 20, 30, a]);
+            }
+        }
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, size, size);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&rgba).unwrap();
+        out
+    }
+
+    fn inflate(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::ZlibDecoder::new(data)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn streams_inflate_to_the_samples_and_clones_share_them() {
+        let picture = SealPicture::from_png(&disc(64), Some((40.0, 40.0))).unwrap();
+        assert!(picture.has_transparency());
+        let copy = picture.clone();
+        let rgb = copy.rgb_deflated().unwrap();
+        assert_eq!(inflate(&rgb), picture.rgb);
+        assert_eq!(inflate(&picture.alpha_deflated().unwrap()), picture.alpha);
+        // The clone compressed it; the original uses the same streams.
+        assert!(picture.deflated.get().is_some());
+        assert_eq!(picture.rgb_deflated().unwrap(), rgb);
+        assert!(rgb.len() < picture.rgb.len() / 4, "{} bytes", rgb.len());
+    }
+
+    #[test]
+    fn implausible_sizes_and_garbage_are_refused() {
+        assert!(SealPicture::from_png(b"not a png", None).is_err());
+        assert!(SealPicture::from_png(&disc(8), Some((0.5, 0.5))).is_err());
+    }
 }

@@ -148,6 +148,9 @@ pub(super) struct Materials {
     pub(super) tender_document: PathBuf,
     /// `(section id, file)` in the order they are added.
     pub(super) sections: Vec<(&'static str, PathBuf)>,
+    /// Files that travel in the bid package beside the sealed PDF (under
+    /// `attachments/`): the priced bill of quantities as a spreadsheet export.
+    pub(super) attachments: Vec<PathBuf>,
 }
 
 const TECHNICAL_MD: &str = "# 技术标\n\n\
@@ -158,6 +161,14 @@ const TECHNICAL_MD: &str = "# 技术标\n\n\
 严格执行国家现行施工质量验收规范，关键工序实行样板引路制度。\n\n\
 ## 三、工期安排\n\n\
 计划工期 365 日历天，分基础、主体、装饰装修、竣工验收四个阶段。\n";
+
+/// The priced bill of quantities (工程量清单报价), attached to the bid package as the
+/// spreadsheet export bidders hand in beside the PDF; its total is the quoted price.
+const PRICE_BREAKDOWN_CSV: &str = "序号,项目名称,金额（元）\n\
+1,土建工程,6543210.00\n\
+2,安装工程,2345678.00\n\
+3,措施项目费,987655.21\n\
+,合计,9876543.21\n";
 
 /// Write the papers into `dir`.
 pub(super) fn materials(dir: &Path) -> Result<Materials, AppError> {
@@ -172,6 +183,8 @@ pub(super) fn materials(dir: &Path) -> Result<Materials, AppError> {
     let price = pdf("price.pdf", 1)?;
     let technical = dir.join("technical.md");
     std::fs::write(&technical, TECHNICAL_MD).map_err(io_err(&technical))?;
+    let breakdown = dir.join("price-breakdown.csv");
+    std::fs::write(&breakdown, PRICE_BREAKDOWN_CSV).map_err(io_err(&breakdown))?;
     Ok(Materials {
         tender_document,
         sections: vec![
@@ -179,6 +192,7 @@ pub(super) fn materials(dir: &Path) -> Result<Materials, AppError> {
             ("technical", technical),
             ("price", price),
         ],
+        attachments: vec![breakdown],
     })
 }
 

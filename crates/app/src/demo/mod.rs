@@ -5,10 +5,13 @@
 //! codes the tool draws (the phone's camera decodes the PNG). The story: the agent
 //! publishes a tender package; the bidder builds the bid document, seals it on the
 //! keyword, on the last page and across the pages (seam), checks it against the
-//! tender, encrypts it to the phone's encryption certificate and submits it; at the
-//! opening the agent sees every bid before decryption, the bidder decrypts by scan,
-//! every seal is verified and the agent seals the opening record. Every artifact is
-//! kept in the output directory under stable names (see [`DemoReport::artifacts`]).
+//! tender, encrypts the bid package (the sealed PDF, the project's manifest with the
+//! quoted price, an attachment) to the phone's encryption certificate and submits it;
+//! at the opening the agent sees every bid before decryption, the bidder decrypts by
+//! scan (the package is checked and extracted), every seal is verified, the opening
+//! record shows the quoted price from the manifest, the bidder confirms the record by
+//! scan and the agent seals it. Every artifact is kept in the output directory under
+//! stable names (see [`DemoReport::artifacts`]).
 
 mod cast;
 mod devices;
@@ -59,6 +62,12 @@ pub struct DemoReport {
     pub steps: Vec<DemoStep>,
     /// Every file written, relative to `out`, in the order written.
     pub artifacts: Vec<String>,
+    /// The quoted price (投标报价) the opening read from the decrypted bid package's
+    /// manifest, as the opening record shows it.
+    pub quoted_price: String,
+    /// The bidder's signed confirmation of the opening record, relative to `out`
+    /// (`opening-record.confirm-USCC.json`, as `bidkit open confirm` names it).
+    pub confirmation: String,
 }
 
 /// The step ids, in the order the story runs them.
@@ -78,6 +87,7 @@ pub const STEP_IDS: &[&str] = &[
     "decrypt",
     "verify",
     "opening-record",
+    "confirm-record",
     "seal-record",
     "records",
 ];

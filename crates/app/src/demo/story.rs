@@ -29,14 +29,23 @@ use crate::bid::{
     DecryptOptions, DecryptReport, EncryptOptions, EncryptReport, SubmitOptions, decrypt_bid,
     encrypt_bid, submit_bid,
 };
-use crate::opening::{BidStatus, OpeningOptions, load_bids};
+use crate::opening::{
+    BIDDER_LINE, BidStatus, ConfirmOptions, ConfirmationReport, OpeningOptions, confirm_opening,
+    load_bids, verify_confirmation,
+};
+use crate::package::{ATTACHMENTS_DIR, MANIFEST_MEMBER, PackageManifest};
 use crate::qr::write_atomically;
 use crate::seal::{SealDocument, SealOptions, SealReport, seal_documents};
-use crate::session::{RelayChoice, TrustRoots, system_clock};
+use crate::session::{RelayChoice, TrustRoots, load_trust, system_clock};
 use crate::sign::SignOptions;
 
 /// The state directory (keystore, CA) inside the output directory.
 pub(super) const HOME_DIR: &str = "home";
+/// The opening record as written (and confirmed); sealed, it becomes
+/// `opening-record-sealed.pdf`.
+const RECORD: &str = "opening-record.pdf";
+/// The directory the decrypted bid package is extracted into (under `opened/`).
+const OPENED_PACKAGE: &str = "opened/bid";
 
 const TENDER_ID: &str = "ZB-2026-DEMO-0001";
 const QUOTED_PRICE: &str = "9876543.21";
@@ -137,21 +146,31 @@ impl<'a> Story<'a> {
         let pages = built.1;
         let sealed = self.seal_bid(&bidder, &legal_seal, &built.0, pages)?;
         self.check(&tender, &project, &sealed)?;
-        let encrypted = self.encrypt(&bidder, &sealed)?;
+        let encrypted = self.encrypt(&bidder, &project, &materials, &sealed)?;
         let receipt = self.submit(&bidder, &encrypted, &tender)?;
         let bid = self.opening_status(&bidder, &encrypted, &receipt)?;
-        let decrypted = self.decrypt(&bidder, &bid, &encrypted, &sealed)?;
-        let verification = self.verify(&decrypted.output)?;
-        let record = self.opening_record(&tender, &agent, &bid, &decrypted, &verification)?;
-        self.seal_record(&agent, &record)?;
+        let (decrypted, manifest) = self.decrypt(&bidder, &bid, &encrypted, &materials, &sealed)?;
+        let verification = self.verify(&decrypted.pdf)?;
+        let (record, row) =
+            self.opening_record(&tender, &agent, &bid, &decrypted, &manifest, &verification)?;
+        let confirmation = self.confirm_record(&bidder, &record, &row)?;
+        self.seal_record(&agent, &record, &confirmation.file)?;
         self.records(&[&bidder, &agent])?;
 
+        let confirmation = confirmation
+            .file
+            .strip_prefix(&self.out)
+            .unwrap_or(&confirmation.file)
+            .to_string_lossy()
+            .into_owned();
         Ok(DemoReport {
             suite: self.suite,
             out: self.out.display().to_string(),
             relay: self.relay.address().to_string(),
             steps: self.steps,
             artifacts: self.artifacts,
+            quoted_price: row.quoted_price.unwrap_or_default(),
+            confirmation,
         })
     }
 
@@ -362,19 +381,58 @@ impl<'a> Story<'a> {
         Ok(())
     }
 
-    /// Encrypt to the phone's encryption certificate; the header signed on the phone.
-    fn encrypt(&mut self, bidder: &Party, sealed: &Path) -> Result<EncryptReport, AppError> {
+    /// Encrypt the bid package to the phone's encryption certificate; the header signed
+    /// on the phone.
+    fn encrypt(
+        &mut self,
+        bidder: &Party,
+        project: &BidProject,
+        materials: &cast::Materials,
+        sealed: &Path,
+    ) -> Result<EncryptReport, AppError> {
         let bids = self.out.join("bids");
         std::fs::create_dir_all(&bids).map_err(io_err(&bids))?;
-        let opts =
+        // As `bidkit bid encrypt PROJECT` does: the payload is the bid package of the
+        // sealed PDF the checklist passed, the project's manifest (with the quoted
+        // price) and the attachments.
+        let mut opts =
             EncryptOptions::new(self.sign_options(), sealed, bids.join("bid.bid"), TENDER_ID);
+        opts.manifest = Some(project.dir().join(bidkit_tender::BID_FILE));
+        opts.attachments = materials.attachments.clone();
         let (report, _) =
             self.with_phone(&bidder.phone, 2, async |s| encrypt_bid(&opts, s).await)?;
         self.keep("bids/bid.bid");
+        let manifest = report
+            .manifest
+            .as_ref()
+            .ok_or_else(|| demo_err("encrypt", "the payload is not a bid package".into()))?;
+        let sealed_sha256 = sha256_hex(sealed)?;
+        if manifest.quoted_price() != Some(QUOTED_PRICE)
+            || manifest.pdf.sha256 != sealed_sha256
+            || manifest.attachments.len() != materials.attachments.len()
+        {
+            return Err(demo_err(
+                "encrypt",
+                format!(
+                    "the package's manifest is not the bid's: price {:?} (expected {QUOTED_PRICE}), bid.pdf SHA-256 {} (sealed {sealed_sha256}), {} attachment(s) (expected {})",
+                    manifest.quoted_price(),
+                    manifest.pdf.sha256,
+                    manifest.attachments.len(),
+                    materials.attachments.len()
+                ),
+            ));
+        }
         self.step(
             "encrypt",
             format!(
-                "加密: {} 字节 → {} 块 {}, 内容密钥封装给加密证书 {}, 文件头由 {} 签名 (两次扫码) / bid file encrypted",
+                "加密: 投标包 ({MANIFEST_MEMBER} 报价 {QUOTED_PRICE} 元 + {} + {}) {} 字节 → {} 块 {}, 内容密钥封装给加密证书 {}, 文件头由 {} 签名 (两次扫码) / bid package encrypted",
+                manifest.pdf.name,
+                manifest
+                    .attachments
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
                 report.content_size,
                 report.chunks,
                 match self.suite {
@@ -465,38 +523,71 @@ impl<'a> Story<'a> {
         Ok(bid)
     }
 
-    /// The bidder decrypts by scanning the decrypt QR code.
+    /// The bidder decrypts by scanning the decrypt QR code; the bid package is checked
+    /// and extracted into `opened/bid/`.
     fn decrypt(
         &mut self,
         bidder: &Party,
         bid: &BidStatus,
         encrypted: &EncryptReport,
+        materials: &cast::Materials,
         sealed: &Path,
-    ) -> Result<DecryptReport, AppError> {
+    ) -> Result<(DecryptReport, PackageManifest), AppError> {
         let opened = self.out.join("opened");
         std::fs::create_dir_all(&opened).map_err(io_err(&opened))?;
-        let opts = DecryptOptions::new(self.sign_options(), &bid.file, opened.join("bid.pdf"));
+        let opts = DecryptOptions::new(
+            self.sign_options(),
+            &bid.file,
+            self.out.join(OPENED_PACKAGE),
+        );
         let (report, scanned) =
             self.with_phone(&bidder.phone, 1, async |s| decrypt_bid(&opts, s).await)?;
-        self.keep("opened/bid.pdf");
-        let same = read(&report.output)? == read(sealed)?;
-        if report.content_hash != encrypted.content_hash || !same {
-            return Err(demo_err(
-                "decrypt",
-                "the decrypted document differs from the sealed one".into(),
+        self.keep_tree(OPENED_PACKAGE)?;
+        let fail = |detail: String| Err(demo_err("decrypt", detail));
+        let Some(manifest) = report.manifest.clone() else {
+            return fail("the decrypted payload is not a bid package".into());
+        };
+        if report.content_hash != encrypted.content_hash || read(&report.pdf)? != read(sealed)? {
+            return fail(format!(
+                "the decrypted document {} differs from the sealed one",
+                report.pdf.display()
             ));
+        }
+        if encrypted.manifest.as_ref() != Some(&manifest)
+            || manifest.quoted_price() != Some(QUOTED_PRICE)
+            || manifest.tender_id() != TENDER_ID
+            || manifest.bidder().uscc != bidder.uscc
+        {
+            return fail(format!(
+                "the decrypted manifest is not the one encrypted (tender {}, bidder {}, price {:?})",
+                manifest.tender_id(),
+                manifest.bidder().uscc,
+                manifest.quoted_price()
+            ));
+        }
+        for original in &materials.attachments {
+            let name = original
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let extracted = report.output.join(ATTACHMENTS_DIR).join(&name);
+            if read(&extracted)? != read(original)? {
+                return fail(format!("the attachment {name} differs from the bidder's"));
+            }
         }
         let purpose = scanned.first().and_then(|s| s.purpose);
         self.step(
             "decrypt",
             format!(
-                "解密: 投标人扫描解密二维码 ({}), 只有封装的内容密钥端到端加密往返手机; {} 块全部认证, 与盖章文件逐字节相同 / decrypted by scan",
+                "解密: 投标人扫描解密二维码 ({}), 只有封装的内容密钥端到端加密往返手机; {} 块全部认证; 投标包检查后解包到 {OPENED_PACKAGE}/: bid.pdf 与盖章文件逐字节相同, 清单报价 {} 元, {} 个附件与原件相同 / decrypted by scan, bid package checked and extracted",
                 purpose.map_or_else(|| "—".to_owned(), |p| format!("{p:?}")),
-                report.chunks
+                report.chunks,
+                manifest.quoted_price().unwrap_or("—"),
+                manifest.attachments.len()
             ),
             1,
         );
-        Ok(report)
+        Ok((report, manifest))
     }
 
     /// Every seal and signature of the decrypted bid.
@@ -528,15 +619,18 @@ impl<'a> Story<'a> {
         Ok(report)
     }
 
-    /// The opening record (开标记录).
+    /// The opening record (开标记录), with the quoted price from the decrypted bid
+    /// package's manifest, as `bidkit open record` writes it. Returns the record and
+    /// the bidder's row.
     fn opening_record(
         &mut self,
         tender: &LoadedTender,
         agent: &Party,
         bid: &BidStatus,
         decrypted: &DecryptReport,
+        manifest: &PackageManifest,
         verification: &VerificationReport,
-    ) -> Result<PathBuf, AppError> {
+    ) -> Result<(PathBuf, RecordBid), AppError> {
         let stamps: usize = verification.signatures.iter().map(|s| s.stamps.len()).sum();
         let signers: Vec<String> = verification
             .signatures
@@ -556,36 +650,113 @@ impl<'a> Story<'a> {
                 bidder_name: decrypted.bidder.name.clone(),
                 bidder_uscc: decrypted.bidder.uscc.clone(),
                 state: "已开启 / opened".into(),
-                quoted_price: None,
+                quoted_price: manifest.quoted_price().map(str::to_owned),
                 submitted_at: bid.submitted_at.clone(),
                 file_hash: bid.bid_file_hash.clone(),
-                verification: vec![format!(
-                    "有效 / VALID — {n} of {n} signature(s) valid, {stamps} stamp(s), by {}",
-                    signers.join("; "),
-                    n = verification.signatures.len()
-                )],
+                verification: vec![
+                    format!(
+                        "有效 / VALID — {n} of {n} signature(s) valid, {stamps} stamp(s), by {}",
+                        signers.join("; "),
+                        n = verification.signatures.len()
+                    ),
+                    format!(
+                        "报价取自投标包清单，清单在投标人签名的密文内 / the quoted price is from the bid package's manifest, inside the payload the bidder signed (content hash in the signed header); manifest: {} ({}), tender {}, {} attachment(s)",
+                        manifest.bidder().name,
+                        manifest.bidder().uscc,
+                        manifest.tender_id(),
+                        manifest.attachments.len()
+                    ),
+                ],
             }],
             notes: Vec::new(),
         };
-        let path = self.out.join("opening-record.pdf");
+        let path = self.out.join(RECORD);
         let report =
             write_opening_record(&record, &path, None).map_err(tender_err("opening-record"))?;
-        self.keep("opening-record.pdf");
+        self.keep(RECORD);
+        let [row] = <[RecordBid; 1]>::try_from(record.bids).map_err(|_| {
+            demo_err(
+                "opening-record",
+                "the record does not hold exactly one bid".into(),
+            )
+        })?;
         self.step(
             "opening-record",
             format!(
-                "开标记录: {} 页, {} 份投标 (SHA-256 {}) / opening record written",
+                "开标记录: {} 页, 1 份投标, {} 投标报价 {} 元 (取自投标人签名的投标包清单) (SHA-256 {}) / opening record written with the quoted price",
                 report.pages,
-                record.bids.len(),
+                row.bidder_name,
+                row.quoted_price.as_deref().unwrap_or("—"),
                 short(&report.sha256)
             ),
             0,
         );
-        Ok(path)
+        Ok((path, row))
     }
 
-    /// The agent seals the opening record; it verifies.
-    fn seal_record(&mut self, agent: &Party, record: &Path) -> Result<(), AppError> {
+    /// The bidder confirms the opening record by scan, as `bidkit open confirm` does:
+    /// the phone is shown the bidder's row and signs a confirmation of the record's
+    /// exact bytes; the confirmation is then verified as `bidkit open verify-record`
+    /// does.
+    fn confirm_record(
+        &mut self,
+        bidder: &Party,
+        record: &Path,
+        row: &RecordBid,
+    ) -> Result<ConfirmationReport, AppError> {
+        let name = confirmation_name(&bidder.uscc);
+        let output = self.out.join(&name);
+        let mut opts = ConfirmOptions::new(
+            self.sign_options(),
+            record,
+            TENDER_ID,
+            &bidder.uscc,
+            &output,
+        );
+        opts.lines = confirmation_lines(row, 1);
+        let (report, scanned) =
+            self.with_phone(&bidder.phone, 1, async |s| confirm_opening(&opts, s).await)?;
+        self.keep(&name);
+        let now = OffsetDateTime::now_utc();
+        let trust = load_trust(&TrustRoots::HomeCa, &self.home, self.suite, now)?;
+        let check = verify_confirmation(&output, Some(record), &trust, now)?;
+        if check.statement != report.statement
+            || check.statement.bidder.uscc != bidder.uscc
+            || check.record_extended != Some(false)
+        {
+            return Err(demo_err(
+                "confirm-record",
+                format!(
+                    "the confirmation {} is not the bidder's of {}",
+                    output.display(),
+                    record.display()
+                ),
+            ));
+        }
+        let purpose = scanned.first().and_then(|s| s.purpose);
+        self.step(
+            "confirm-record",
+            format!(
+                "投标人扫码确认开标记录 ({}): 手机显示本人一行 (投标报价 {} 元), 以 {} 签署记录 {} 字节的哈希 {}, 验证有效 / the bidder confirmed the opening record by scan",
+                purpose.map_or_else(|| "—".to_owned(), |p| format!("{p:?}")),
+                row.quoted_price.as_deref().unwrap_or("—"),
+                common_name(&check.signer),
+                check.statement.record_size,
+                short(&check.statement.record_hash)
+            ),
+            1,
+        );
+        Ok(check)
+    }
+
+    /// The agent seals the confirmed opening record; it verifies, and the bidder's
+    /// confirmation still holds for it (the seal is an incremental update).
+    fn seal_record(
+        &mut self,
+        agent: &Party,
+        record: &Path,
+        confirmation: &Path,
+    ) -> Result<(), AppError> {
         let sealed = self.out.join("opening-record-sealed.pdf");
         let report = self.seal(
             &agent.phone,
@@ -605,10 +776,19 @@ impl<'a> Story<'a> {
                 ),
             ));
         }
+        let now = OffsetDateTime::now_utc();
+        let trust = load_trust(&TrustRoots::HomeCa, &self.home, self.suite, now)?;
+        let confirmed = verify_confirmation(confirmation, Some(&sealed), &trust, now)?;
+        if confirmed.record_extended != Some(true) {
+            return Err(demo_err(
+                "seal-record",
+                "the sealed opening record does not extend the confirmed one".into(),
+            ));
+        }
         self.step(
             "seal-record",
             format!(
-                "代理在开标记录上盖「{}」{}, 验证有效 / agent sealed the opening record",
+                "代理在已确认的开标记录上盖「{}」{}, 验证有效; 投标人的确认仍对应盖章后的记录 (增量更新保留已确认的字节) / agent sealed the confirmed opening record; the confirmation still holds",
                 report.seal_name,
                 signed_by(&report)
             ),
@@ -818,6 +998,42 @@ fn common_name(subject: &str) -> &str {
 
 fn read(path: &Path) -> Result<Vec<u8>, AppError> {
     std::fs::read(path).map_err(io_err(path))
+}
+
+/// SHA-256 of a file, lowercase hex (what a package manifest records).
+fn sha256_hex(path: &Path) -> Result<String, AppError> {
+    Ok(hex::encode(bidkit_bidfile::hash_file(path, Suite::Nist)?))
+}
+
+/// The confirmation's name, as `bidkit open confirm` names it beside the record:
+/// `opening-record.confirm-USCC.json`.
+fn confirmation_name(uscc: &str) -> String {
+    let stem = RECORD.strip_suffix(".pdf").unwrap_or(RECORD);
+    let safe: String = uscc
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{stem}.confirm-{safe}.json")
+}
+
+/// What the bidder's phone shows of the record, as `bidkit open confirm` shows it:
+/// the bidder's row (name, code, state, quoted price, bid-file hash) and how many bids
+/// the record holds.
+fn confirmation_lines(row: &RecordBid, bids: usize) -> Vec<String> {
+    let mut lines = vec![
+        format!("{BIDDER_LINE}{}", row.bidder_name),
+        format!("统一社会信用代码 / USCC: {}", row.bidder_uscc),
+        format!("状态 / state: {}", row.state),
+        format!(
+            "投标报价 / quoted price: {}",
+            row.quoted_price.as_deref().unwrap_or("—")
+        ),
+    ];
+    if let Some(hash) = &row.file_hash {
+        lines.push(format!("文件哈希 / bid-file hash: {hash}"));
+    }
+    lines.push(format!("投标文件 / bids in the record: {bids}"));
+    lines
 }
 
 fn short(hash: &str) -> &str {
