@@ -417,12 +417,15 @@ async function confirmCode(/** @type {boolean} */ matches, /** @type {boolean} *
   if (s.id === null) return;
   const pin = matches && approve ? input("scan-pin").value : null;
   s.error = null;
+  // "answering" before the call: a refusal's `done` event can arrive before it returns.
+  s.phase = "answering";
+  render();
   try {
     await call("phone_scan_confirm", { request: { scan: s.id, matches, approve, pin } });
     input("scan-pin").value = "";
-    s.phase = "answering";
   } catch (err) {
     // E.g. no PIN typed: the phone keeps waiting for the answer.
+    if (s.phase === "answering") s.phase = "confirm";
     s.error = asIpcError(err);
   }
   render();

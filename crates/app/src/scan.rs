@@ -1,6 +1,7 @@
 //! The emulated phone scans a QR code (扫一扫): join the session, show the request and
-//! the verification code, let the holder (or the script) decide, and answer with the
-//! keystore — sign a login challenge, sign a list of prepared messages under one
+//! the verification code, let the holder (or the script) decide — an interactive holder
+//! through [`ScanObserver::consent`], with the PIN, once the full request is shown — and
+//! answer with the keystore — sign a login challenge, sign a list of prepared messages under one
 //! approval and one PIN (with a seal), send the encryption certificate, unwrap content
 //! keys (the keys go back sealed by the session), or approve a revoke / submit /
 //! withdraw / opening confirmation with a signature.
