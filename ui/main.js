@@ -242,6 +242,8 @@ async function main() {
   });
   for (const m of MODULES) await m.init(ctx);
   await setLang(storedLang());
+  // Every listener is wired and the first screen is drawn: scripts and tests may act now.
+  document.body.dataset.ready = "true";
   // The frame after next is on screen: tell the shell (scripts/measure-desktop times it).
   requestAnimationFrame(() => requestAnimationFrame(() => call("ui_ready").catch(() => {})));
   await refresh();

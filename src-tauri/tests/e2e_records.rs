@@ -49,10 +49,12 @@ async fn restart(d: &Driver) -> Driver {
     let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
     let answer = post(&d.http, &format!("{base}/session"), &caps).await;
     let session = answer["sessionId"].as_str().unwrap().to_owned();
-    Driver {
+    let driver = Driver {
         http: d.http.clone(),
         url: format!("{base}/session/{session}"),
-    }
+    };
+    driver.wait_until_ready().await;
+    driver
 }
 
 async fn open_records(d: &Driver) {

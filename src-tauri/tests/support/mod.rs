@@ -243,6 +243,7 @@ impl AppUnderTest {
             http,
             url: format!("{base}/session/{session}"),
         };
+        driver.wait_until_ready().await;
         Some(AppUnderTest {
             driver,
             home,
@@ -341,6 +342,17 @@ impl Driver {
     }
 
     /// Polls `script` until it returns something other than `null` or `false`.
+    /// Waits until the UI has wired its listeners and drawn its first screen (`main.js`
+    /// sets `<body data-ready>`): a click that lands earlier does nothing.
+    pub async fn wait_until_ready(&self) {
+        self.wait_for(
+            "the UI to be ready",
+            "return document.body && document.body.dataset.ready === 'true';",
+            json!([]),
+        )
+        .await;
+    }
+
     pub async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
