@@ -155,21 +155,23 @@ pub fn read_opened(dir: &Path) -> Vec<OpenedRecord> {
 }
 
 fn opened_paths(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.to_string_lossy().ends_with(OPENED_SUFFIX))
-                .collect()
-        })
-        .unwrap_or_default();
+    opened_record_paths(dir).unwrap_or_default()
+}
+
+/// The opened-bid records (`*.opened.json`) of `dir`, sorted by path.
+pub fn opened_record_paths(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(OPENED_SUFFIX))
+        .collect();
     paths.sort();
-    paths
+    Ok(paths)
 }
 
 fn read_opened_record(path: &Path) -> Result<OpenedRecord, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let record: OpenedRecord = serde_json::from_slice(&bytes)
+    let record: OpenedRecord = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
         .map_err(|e| format!("{} is not a readable record: {e}", path.display()))?;
     if record.format != OPENED_FORMAT {
         return Err(format!(
@@ -290,7 +292,8 @@ pub fn summarise(r: &VerificationReport) -> Summary {
     }
 }
 
-fn unreadable(pdf: &Path, e: &dyn std::fmt::Display) -> Summary {
+/// The summary of a PDF that could not be verified at all (`e` says why).
+pub fn unreadable(pdf: &Path, e: &dyn std::fmt::Display) -> Summary {
     Summary {
         valid: false,
         signatures: 0,
@@ -354,23 +357,10 @@ pub fn decrypt_bidder<F: FnMut(BidProgress) + Send>(
         path: out_dir.to_path_buf(),
         source,
     })?;
-    let name = safe_name(uscc);
-    let is_package = bid.content_type.as_deref() == Some(crate::package::CONTENT_TYPE);
-    let (target, relative_pdf) = if is_package {
-        (
-            out_dir.join(&name),
-            PathBuf::from(&name).join(crate::package::PDF_MEMBER),
-        )
-    } else {
-        (
-            out_dir.join(format!("{name}.pdf")),
-            PathBuf::from(format!("{name}.pdf")),
-        )
-    };
-    let record_path = out_dir.join(format!("{name}{OPENED_SUFFIX}"));
+    let targets = OpenedTargets::new(out_dir, uscc, &bid);
     let mut sign = sign_options(home)?;
     sign.suite = suite;
-    let opts = crate::bid::DecryptOptions::new(sign, &bid.file, &target);
+    let opts = crate::bid::DecryptOptions::new(sign, &bid.file, &targets.target);
     let report = crate::bid::decrypt_bid_blocking(&opts, &mut Forward(on_progress))?;
 
     let (view, summary) = match verify_for_view(home, &report.pdf, &PREVIEW) {
@@ -380,6 +370,79 @@ pub fn decrypt_bidder<F: FnMut(BidProgress) + Send>(
         }
         Err(e) => (None, unreadable(&report.pdf, &e)),
     };
+    let record = opened_record(
+        status.tender_id.clone(),
+        &bid,
+        &report,
+        &targets,
+        suite,
+        now,
+        summary,
+    );
+    write_json(&targets.record, &record)?;
+    Ok(Decrypted {
+        bid,
+        report,
+        record,
+        record_path: targets.record,
+        view,
+    })
+}
+
+/// Where a decrypted bid and its record go in the output directory (as `bidkit open
+/// decrypt` writes them): a bid package is extracted into `USCC/` (`bid.pdf`,
+/// `manifest.json`, attachments), a plain payload is `USCC.pdf`; the record is
+/// `USCC.opened.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedTargets {
+    /// The bidder code as a file-name stem ([`safe_name`]).
+    pub name: String,
+    /// What the decryption writes: the package directory or the PDF.
+    pub target: PathBuf,
+    /// The decrypted PDF, relative to the output directory.
+    pub relative_pdf: PathBuf,
+    /// The opened-bid record.
+    pub record: PathBuf,
+}
+
+impl OpenedTargets {
+    /// The targets of bidder `uscc`'s bid `bid` in `out_dir`.
+    pub fn new(out_dir: &Path, uscc: &str, bid: &BidStatus) -> Self {
+        let name = safe_name(uscc);
+        let is_package = bid.content_type.as_deref() == Some(crate::package::CONTENT_TYPE);
+        let (target, relative_pdf) = if is_package {
+            (
+                out_dir.join(&name),
+                PathBuf::from(&name).join(crate::package::PDF_MEMBER),
+            )
+        } else {
+            (
+                out_dir.join(format!("{name}.pdf")),
+                PathBuf::from(format!("{name}.pdf")),
+            )
+        };
+        let record = out_dir.join(format!("{name}{OPENED_SUFFIX}"));
+        Self {
+            name,
+            target,
+            relative_pdf,
+            record,
+        }
+    }
+}
+
+/// The opened-bid record of a decryption: bid file `bid` of tender `tender_id`,
+/// decrypted as `report` into `targets` at `now` in `suite`, its PDF verified as
+/// `summary`; what the manifest says when the payload was a bid package.
+pub fn opened_record(
+    tender_id: Option<String>,
+    bid: &BidStatus,
+    report: &crate::bid::DecryptReport,
+    targets: &OpenedTargets,
+    suite: bidkit_crypto::Suite,
+    now: OffsetDateTime,
+    summary: Summary,
+) -> OpenedRecord {
     let package = report.manifest.as_ref().map(|m| {
         let mut problems = Vec::new();
         if m.tender_id() != report.tender_id {
@@ -390,7 +453,7 @@ pub fn decrypt_bidder<F: FnMut(BidProgress) + Send>(
             ));
         }
         OpenedPackage {
-            dir: PathBuf::from(&name),
+            dir: PathBuf::from(&targets.name),
             pdf_sha256: m.pdf.sha256.clone(),
             tender_id: m.tender_id().to_owned(),
             bidder_name: m.bidder().name.clone(),
@@ -399,16 +462,16 @@ pub fn decrypt_bidder<F: FnMut(BidProgress) + Send>(
             problems,
         }
     });
-    let record = OpenedRecord {
+    OpenedRecord {
         format: OPENED_FORMAT.into(),
-        tender_id: status.tender_id.clone(),
+        tender_id,
         bidder_name: report.bidder.name.clone(),
         bidder_uscc: report.bidder.uscc.clone(),
         bid_file: bid.file.clone(),
         bid_file_hash: bid.bid_file_hash.clone().unwrap_or_default(),
         submitted_at: bid.submitted_at.clone(),
         opened_at: now,
-        output: relative_pdf,
+        output: targets.relative_pdf.clone(),
         suite: suite.to_string(),
         content_hash: report.content_hash.clone(),
         content_size: report.content_size,
@@ -420,15 +483,7 @@ pub fn decrypt_bidder<F: FnMut(BidProgress) + Send>(
             .and_then(|m| m.quoted_price().map(str::to_owned)),
         package,
         verification: summary,
-    };
-    write_json(&record_path, &record)?;
-    Ok(Decrypted {
-        bid,
-        report,
-        record,
-        record_path,
-        view,
-    })
+    }
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), AppError> {
@@ -507,7 +562,6 @@ pub fn check_opened(path: &Path, dir: &Path, options: &VerifyOptions) -> Checked
             path.display(),
             record.output.display()
         ));
-        c.record = Some(record);
         return c;
     }
     let pdf = dir.join(&record.output);
@@ -592,7 +646,16 @@ pub fn record_data_path(record: &Path) -> PathBuf {
 /// `DIR/NAME.pdf`, bidder `USCC` → `DIR/NAME.confirm-USCC.json` (as `bidkit open
 /// confirm` names it).
 pub fn confirmation_path(record: &Path, uscc: &str) -> PathBuf {
-    record.with_file_name(format!("{}.confirm-{}.json", stem(record), safe_name(uscc)))
+    record.with_file_name(format!(
+        "{}{}.json",
+        confirmation_prefix(record),
+        safe_name(uscc)
+    ))
+}
+
+/// `DIR/NAME.pdf` → the prefix of its confirmations' file names, `NAME.confirm-`.
+pub fn confirmation_prefix(record: &Path) -> String {
+    format!("{}.confirm-", stem(record))
 }
 
 fn stem(p: &Path) -> String {
@@ -692,7 +755,7 @@ pub fn make_record(opts: &RecordOptions) -> Result<RecordMade, AppError> {
                 .find_map(|c| c.record.as_ref().and_then(|r| r.tender_id.clone()))
         })
         .unwrap_or_else(|| "—".to_owned());
-    let (bids, notes, all_valid, opened_hashes) = record_rows(&opened, &status);
+    let (bids, notes, all_valid, opened_hashes) = record_rows(&opened, &status.bids);
     let record = OpeningRecord {
         tender_id,
         project_name: tender.as_ref().map(|t| t.project_name.clone()),
@@ -747,11 +810,13 @@ pub fn make_record(opts: &RecordOptions) -> Result<RecordMade, AppError> {
     })
 }
 
-/// The record's rows: the opened bids, then the others; notes; whether all is valid;
-/// the hashes of the opened bid files.
-fn record_rows(
+/// The record's rows (as `bidkit open record`): the opened bids checked again, then
+/// the bid files of `others` not among them (withdrawn, not opened); notes (the
+/// records that could not be read); whether all is valid; the hashes of the opened bid
+/// files.
+pub fn record_rows(
     opened: &[Checked],
-    status: &OpeningStatus,
+    others: &[BidStatus],
 ) -> (Vec<RecordBid>, Vec<String>, bool, Vec<String>) {
     let mut bids = Vec::new();
     let mut notes = Vec::new();
@@ -812,7 +877,7 @@ fn record_rows(
             verification,
         });
     }
-    for b in &status.bids {
+    for b in others {
         if b.bid_file_hash.as_ref().is_some_and(|h| hashes.contains(h)) {
             continue;
         }
@@ -829,11 +894,10 @@ fn record_rows(
         };
         let mut verification = b.problems.clone();
         if verification.is_empty() && !b.withdrawn {
-            let file = b
-                .file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let file = b.file.file_name().map_or_else(
+                || b.file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             verification.push(format!("{file} — not decrypted"));
         }
         bids.push(RecordBid {
@@ -883,6 +947,20 @@ pub fn confirm_record<F: FnMut(BidProgress) + Send>(
             option: "bidder",
             reason: format!("bidder {uscc} is not in the opening record"),
         })?;
+    let lines = confirmation_lines(&data.record, row);
+    let mut sign = sign_options(home)?;
+    if let Some(suite) = data.suites.get(uscc).and_then(|s| s.parse().ok()) {
+        sign.suite = suite;
+    }
+    let output = confirmation_path(record, uscc);
+    let mut opts = ConfirmOptions::new(sign, record, &data.record.tender_id, uscc, &output);
+    opts.lines = lines;
+    crate::opening::confirm_opening_blocking(&opts, &mut Forward(on_progress))
+}
+
+/// What a bidder's phone is shown of the opening `record` before confirming it: the
+/// bidder's row and how many bids the record lists.
+pub fn confirmation_lines(record: &OpeningRecord, row: &RecordBid) -> Vec<String> {
     let mut lines = vec![
         format!("{BIDDER_LINE}{}", row.bidder_name),
         format!("统一社会信用代码 / USCC: {}", row.bidder_uscc),
@@ -897,20 +975,13 @@ pub fn confirm_record<F: FnMut(BidProgress) + Send>(
     }
     lines.push(format!(
         "投标文件 / bids in the record: {}",
-        data.record.bids.len()
+        record.bids.len()
     ));
-    let mut sign = sign_options(home)?;
-    if let Some(suite) = data.suites.get(uscc).and_then(|s| s.parse().ok()) {
-        sign.suite = suite;
-    }
-    let output = confirmation_path(record, uscc);
-    let mut opts = ConfirmOptions::new(sign, record, &data.record.tender_id, uscc, &output);
-    opts.lines = lines;
-    crate::opening::confirm_opening_blocking(&opts, &mut Forward(on_progress))
+    lines
 }
 
 /// One confirmation beside a record, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfirmationCheck {
     /// The file.
     pub file: PathBuf,
@@ -928,6 +999,53 @@ pub struct ConfirmationCheck {
     pub problem: Option<String>,
 }
 
+/// The directory `record` is in (`.` for a bare file name).
+pub fn record_dir(record: &Path) -> &Path {
+    record
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+}
+
+/// The confirmations beside `record` (`*.json` named after it, or after the record
+/// `data` names when `record` is the sealed copy), sorted. Err: its directory
+/// ([`record_dir`]) could not be read.
+pub fn confirmation_files(
+    record: &Path,
+    data: Option<&RecordData>,
+) -> std::io::Result<Vec<PathBuf>> {
+    let prefixes: Vec<String> = std::iter::once(confirmation_prefix(record))
+        .chain(data.map(|d| confirmation_prefix(Path::new(&d.pdf))))
+        .collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(record_dir(record))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.ends_with(".json") && prefixes.iter().any(|x| name.starts_with(x))
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// The suite a confirmation file says it is in (`statement.suite`; GM when it says
+/// none or cannot be read).
+pub fn confirmation_suite(file: &Path) -> bidkit_crypto::Suite {
+    std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["statement"]["suite"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+        })
+        .unwrap_or(bidkit_crypto::Suite::Gm)
+}
+
 /// Every confirmation beside `record` (named after it, or after the record its data
 /// file names when `record` is the sealed copy), checked against `record`.
 pub fn check_confirmations(
@@ -936,41 +1054,11 @@ pub fn check_confirmations(
     data: Option<&RecordData>,
 ) -> Vec<ConfirmationCheck> {
     let now = OffsetDateTime::now_utc();
-    let dir = record
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let prefixes: Vec<String> = std::iter::once(format!("{}.confirm-", stem(record)))
-        .chain(data.map(|d| format!("{}.confirm-", stem(Path::new(&d.pdf)))))
-        .collect();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let name = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    name.ends_with(".json") && prefixes.iter().any(|x| name.starts_with(x))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files.dedup();
-    files
+    confirmation_files(record, data)
+        .unwrap_or_default()
         .into_iter()
         .map(|file| {
-            let suite = std::fs::read(&file)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| {
-                    v["statement"]["suite"]
-                        .as_str()
-                        .and_then(|s| s.parse().ok())
-                })
-                .unwrap_or(bidkit_crypto::Suite::Gm);
+            let suite = confirmation_suite(&file);
             let checked = load_trust(&TrustRoots::HomeCa, home, suite, now)
                 .and_then(|trust| verify_confirmation(&file, Some(record), &trust, now));
             match checked {
@@ -1354,7 +1442,7 @@ mod tests {
         };
         write_json(&path, &record).unwrap();
         let c = check_opened(&path, dir, &opts);
-        let (rows, notes, valid, hashes) = record_rows(&[c], &status);
+        let (rows, notes, valid, hashes) = record_rows(&[c], &status.bids);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].state, "已开启 / opened");
         assert!(rows[0].verification[0].contains("NOT VALID"));

@@ -16,26 +16,25 @@ use anyhow::Context as _;
 use bidkit_app::AppError;
 use bidkit_app::bid::{BidObserver, BidStep, DecryptOptions, DecryptReport};
 use bidkit_app::opening::{BidStatus, OpeningOptions, OpeningStatus, load_bids};
+use bidkit_app::opening_view::{
+    Checked, ConfirmationCheck, OPENED_SUFFIX, OpenedTargets, RECORD_DATA_FORMAT, RecordData,
+    Summary, check_opened, confirmation_files, confirmation_lines, confirmation_path,
+    confirmation_suite, opened_record, opened_record_paths, record_data_path, record_dir,
+    record_rows, summarise, unreadable,
+};
 use bidkit_app::session::{QrFrame, SessionObserver, TrustRoots};
 use bidkit_bidfile::{Progress, Verdict, hash_file};
-use bidkit_pdf::verify::{
-    DocumentVerdict, SignatureVerdict, TrustChoice, VerificationReport, VerifyOptions, verify_file,
-};
+use bidkit_pdf::verify::{TrustChoice, VerifyOptions, verify_file};
 use bidkit_pki::Certificate;
 use bidkit_protocol::RelayAddress;
-use bidkit_tender::{OpeningRecord, RecordBid, write_opening_record};
+use bidkit_tender::{OpeningRecord, write_opening_record};
 use clap::Subcommand;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::context::{Context, block_on};
 use crate::output::Output;
 use crate::screen::{RelayArgs, Screen, ScreenArgs};
-
-/// The suffix of the record `open decrypt` writes beside each decrypted bid.
-const OPENED_SUFFIX: &str = ".opened.json";
-/// The `format` of that record.
-const OPENED_FORMAT: &str = "bidkit-opened-bid/1";
 
 /// `bidkit open …`.
 #[derive(Subcommand, Debug)]
@@ -360,100 +359,6 @@ fn status_text(s: &OpeningStatus) -> String {
 // ---------------------------------------------------------------------------------
 // decrypt
 
-/// What `open decrypt` keeps beside each decrypted bid (`USCC.opened.json`).
-#[derive(Debug, Serialize, Deserialize)]
-struct OpenedRecord {
-    format: String,
-    tender_id: Option<String>,
-    bidder_name: String,
-    bidder_uscc: String,
-    bid_file: PathBuf,
-    bid_file_hash: String,
-    submitted_at: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    opened_at: OffsetDateTime,
-    /// The decrypted PDF, relative to the record's directory.
-    output: PathBuf,
-    suite: String,
-    content_hash: String,
-    content_size: u64,
-    signer: String,
-    unwrap_verification_code: String,
-    /// The quoted price, from the bid's manifest when the payload carries one (a
-    /// bare sealed PDF does not).
-    #[serde(default)]
-    quoted_price: Option<String>,
-    /// When the payload was a bid package: what its manifest said.
-    #[serde(default)]
-    package: Option<OpenedPackage>,
-    /// The verification as it was at the opening.
-    verification: Summary,
-}
-
-/// What `open decrypt` keeps of a bid package's manifest.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct OpenedPackage {
-    /// The extracted package's directory, relative to the record's directory.
-    dir: PathBuf,
-    /// SHA-256 of its bid.pdf (as the manifest inside the signed payload says).
-    pdf_sha256: String,
-    /// The tender and bidder the manifest names.
-    tender_id: String,
-    bidder_name: String,
-    bidder_uscc: String,
-    attachments: Vec<String>,
-    /// Where the manifest disagrees with the bid file's signed header.
-    problems: Vec<String>,
-}
-
-/// A verification in short.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Summary {
-    valid: bool,
-    signatures: usize,
-    valid_signatures: usize,
-    stamps: usize,
-    problems: Vec<String>,
-    signers: Vec<String>,
-}
-
-fn summarise(r: &VerificationReport) -> Summary {
-    let problems = match &r.verdict {
-        DocumentVerdict::Valid => Vec::new(),
-        DocumentVerdict::NoSignatures => vec!["the document has no seal or signature".into()],
-        DocumentVerdict::NotValid { problems } => problems.clone(),
-    };
-    let mut signers: Vec<String> = r
-        .signatures
-        .iter()
-        .filter_map(|s| s.signer.as_ref().map(|g| common_name(&g.subject)))
-        .collect();
-    signers.dedup();
-    Summary {
-        valid: r.verdict == DocumentVerdict::Valid,
-        signatures: r.signatures.len(),
-        valid_signatures: r
-            .signatures
-            .iter()
-            .filter(|s| matches!(s.verdict, SignatureVerdict::Valid))
-            .count(),
-        stamps: r.signatures.iter().map(|s| s.stamps.len()).sum(),
-        problems,
-        signers,
-    }
-}
-
-fn unreadable(pdf: &Path, e: &bidkit_pdf::PdfError) -> Summary {
-    Summary {
-        valid: false,
-        signatures: 0,
-        valid_signatures: 0,
-        stamps: 0,
-        problems: vec![format!("cannot verify {}: {e}", pdf.display())],
-        signers: Vec::new(),
-    }
-}
-
 fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Output> {
     let now = OffsetDateTime::now_utc();
     let opts = opening_options(&args.bids, args.relay.trust_roots()?, ctx, now);
@@ -466,26 +371,13 @@ fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
         .context("the bid file's suite is unknown (its header could not be read)")?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
-    let name = safe_name(&args.bidder);
     // A bid package is extracted into USCC/ (bid.pdf, manifest.json, attachments/),
     // a plain payload is USCC.pdf.
-    let is_package = bid.content_type.as_deref() == Some(bidkit_app::package::CONTENT_TYPE);
-    let (target, relative_pdf) = if is_package {
-        (
-            args.output.join(&name),
-            PathBuf::from(&name).join(bidkit_app::package::PDF_MEMBER),
-        )
-    } else {
-        (
-            args.output.join(format!("{name}.pdf")),
-            PathBuf::from(format!("{name}.pdf")),
-        )
-    };
-    let record_path = args.output.join(format!("{name}{OPENED_SUFFIX}"));
+    let targets = OpenedTargets::new(&args.output, &args.bidder, &bid);
 
     let mut sign = args.relay.sign_options(ctx.home())?;
     sign.suite = suite;
-    let decrypt_opts = DecryptOptions::new(sign, &bid.file, &target);
+    let decrypt_opts = DecryptOptions::new(sign, &bid.file, &targets.target);
     let mut screen = OpenScreen {
         screen: Screen::new(&args.screen, "解密 / unwrap the content key"),
         json,
@@ -501,47 +393,16 @@ fn decrypt(args: DecryptArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
         }
         Err(e) => (None, unreadable(&report.pdf, &e)),
     };
-    let package = report.manifest.as_ref().map(|m| {
-        let mut problems = Vec::new();
-        if m.tender_id() != report.tender_id {
-            problems.push(format!(
-                "the manifest is for tender {}, the signed header for {}",
-                m.tender_id(),
-                report.tender_id
-            ));
-        }
-        OpenedPackage {
-            dir: PathBuf::from(&name),
-            pdf_sha256: m.pdf.sha256.clone(),
-            tender_id: m.tender_id().to_owned(),
-            bidder_name: m.bidder().name.clone(),
-            bidder_uscc: m.bidder().uscc.clone(),
-            attachments: m.attachments.iter().map(|a| a.name.clone()).collect(),
-            problems,
-        }
-    });
-    let record = OpenedRecord {
-        format: OPENED_FORMAT.into(),
-        tender_id: status.tender_id.clone(),
-        bidder_name: report.bidder.name.clone(),
-        bidder_uscc: report.bidder.uscc.clone(),
-        bid_file: bid.file.clone(),
-        bid_file_hash: bid.bid_file_hash.clone().unwrap_or_default(),
-        submitted_at: bid.submitted_at.clone(),
-        opened_at: now,
-        output: relative_pdf,
-        suite: suite.to_string(),
-        content_hash: report.content_hash.clone(),
-        content_size: report.content_size,
-        signer: report.signer.clone(),
-        unwrap_verification_code: report.session.verification_code.clone(),
-        quoted_price: report
-            .manifest
-            .as_ref()
-            .and_then(|m| m.quoted_price().map(str::to_owned)),
-        package,
-        verification: summary.clone(),
-    };
+    let record = opened_record(
+        status.tender_id.clone(),
+        &bid,
+        &report,
+        &targets,
+        suite,
+        now,
+        summary.clone(),
+    );
+    let record_path = targets.record;
     bidkit_app::qr::write_atomically(&record_path, &serde_json::to_vec_pretty(&record)?)?;
 
     let text = decrypt_text(&report, &bid, &summary, &record_path);
@@ -561,14 +422,6 @@ fn verify_options(ctx: &Context, trust: &[PathBuf]) -> anyhow::Result<VerifyOpti
         Some(ctx.home()),
         trust,
     )?))
-}
-
-/// A file-name stem from a bidder code (which is alphanumeric; anything else becomes
-/// `_`).
-fn safe_name(uscc: &str) -> String {
-    uscc.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
 }
 
 fn decrypt_text(r: &DecryptReport, bid: &BidStatus, s: &Summary, record: &Path) -> String {
@@ -662,9 +515,9 @@ impl BidObserver for OpenScreen {
 // ---------------------------------------------------------------------------------
 // verify
 
-/// One opened bid, checked again.
+/// One opened bid, checked again, as `open verify --json` shows it.
 #[derive(Debug, Serialize)]
-struct Checked {
+struct CheckedView {
     record: PathBuf,
     bidder_name: String,
     bidder_uscc: String,
@@ -676,17 +529,29 @@ struct Checked {
     valid: bool,
 }
 
+impl From<Checked> for CheckedView {
+    fn from(c: Checked) -> Self {
+        let (bidder_name, bidder_uscc) = c
+            .record
+            .map(|r| (r.bidder_name, r.bidder_uscc))
+            .unwrap_or_default();
+        Self {
+            record: c.record_path,
+            bidder_name,
+            bidder_uscc,
+            output: c.pdf,
+            content_unchanged: c.content_unchanged,
+            verification: c.verification,
+            problems: c.problems,
+            valid: c.valid,
+        }
+    }
+}
+
 /// Every opened bid of `dir`, checked again.
-fn check_dir(
-    dir: &Path,
-    options: &VerifyOptions,
-) -> anyhow::Result<Vec<(Checked, Option<OpenedRecord>)>> {
-    let mut records: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(OPENED_SUFFIX))
-        .collect();
-    records.sort();
+fn check_dir(dir: &Path, options: &VerifyOptions) -> anyhow::Result<Vec<Checked>> {
+    let records =
+        opened_record_paths(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     if records.is_empty() {
         anyhow::bail!(
             "{} holds no opened bid (no *{OPENED_SUFFIX}; run bidkit open decrypt first)",
@@ -701,9 +566,9 @@ fn check_dir(
 
 fn verify(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Output> {
     let options = verify_options(ctx, &args.trust)?;
-    let checked: Vec<Checked> = check_dir(&args.dir, &options)?
+    let checked: Vec<CheckedView> = check_dir(&args.dir, &options)?
         .into_iter()
-        .map(|(c, _)| c)
+        .map(CheckedView::from)
         .collect();
     let valid = checked.iter().filter(|c| c.valid).count();
     let mut t = format!(
@@ -733,115 +598,6 @@ fn verify(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Output> {
     Ok(Output::new(t, &value)?.with_exit(exit))
 }
 
-fn check_opened(
-    path: &Path,
-    dir: &Path,
-    options: &VerifyOptions,
-) -> (Checked, Option<OpenedRecord>) {
-    let mut checked = Checked {
-        record: path.to_path_buf(),
-        bidder_name: String::new(),
-        bidder_uscc: String::new(),
-        output: PathBuf::new(),
-        content_unchanged: false,
-        verification: None,
-        problems: Vec::new(),
-        valid: false,
-    };
-    let record: OpenedRecord = match std::fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            checked
-                .problems
-                .push(format!("{} is not a readable record: {e}", path.display()));
-            return (checked, None);
-        }
-    };
-    if record.format != OPENED_FORMAT {
-        checked.problems.push(format!(
-            "{}: format {:?} (expected {OPENED_FORMAT:?})",
-            path.display(),
-            record.format
-        ));
-        return (checked, None);
-    }
-    // The record names its PDF inside its own directory: `USCC.pdf`, or
-    // `USCC/bid.pdf` for a bid package.
-    let plain = record.output.components().count() <= 2
-        && record
-            .output
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-    if !plain {
-        checked.problems.push(format!(
-            "{}: the decrypted PDF {} is not a plain file name",
-            path.display(),
-            record.output.display()
-        ));
-        return (checked, None);
-    }
-    let pdf = dir.join(&record.output);
-    checked.bidder_name = record.bidder_name.clone();
-    checked.bidder_uscc = record.bidder_uscc.clone();
-    checked.output = pdf.clone();
-    if let Some(package) = &record.package {
-        // The payload was a package: its manifest and bid.pdf checked again (the
-        // archive's hash is the signed content hash; the manifest names the PDF's).
-        let plain_dir = package
-            .dir
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !plain_dir {
-            checked.problems.push(format!(
-                "{}: the package directory {} is not a plain name",
-                path.display(),
-                package.dir.display()
-            ));
-        } else {
-            match bidkit_app::package::read_extracted(&dir.join(&package.dir)) {
-                Ok(m) if m.pdf.sha256 != package.pdf_sha256 => checked.problems.push(format!(
-                    "{}: the manifest changed since the bid was opened",
-                    dir.join(&package.dir).display()
-                )),
-                Ok(m) if m.quoted_price() != record.quoted_price.as_deref() => {
-                    checked.problems.push(format!(
-                        "the quoted price in {} is not the one recorded at the opening",
-                        dir.join(&package.dir).display()
-                    ))
-                }
-                Ok(_) => checked.content_unchanged = true,
-                Err(e) => checked.problems.push(e.to_string()),
-            }
-        }
-        checked.problems.extend(package.problems.iter().cloned());
-    } else {
-        match record
-            .suite
-            .parse()
-            .map_err(|_| format!("unknown suite {:?}", record.suite))
-            .and_then(|suite| hash_file(&pdf, suite).map_err(|e| e.to_string()))
-        {
-            Ok(h) if hex_eq(&h, &record.content_hash) => checked.content_unchanged = true,
-            Ok(_) => checked.problems.push(format!(
-                "{} changed since it was decrypted (its hash is not the signed content hash)",
-                pdf.display()
-            )),
-            Err(e) => checked.problems.push(e),
-        }
-    }
-    checked.verification = Some(match verify_file(&pdf, options) {
-        Ok(report) => summarise(&report),
-        Err(e) => unreadable(&pdf, &e),
-    });
-    checked.valid = checked.content_unchanged
-        && checked.problems.is_empty()
-        && checked.verification.as_ref().is_some_and(|s| s.valid);
-    (checked, Some(record))
-}
-
 // ---------------------------------------------------------------------------------
 // record
 
@@ -867,102 +623,12 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
         .or_else(|| {
             opened
                 .iter()
-                .find_map(|(_, r)| r.as_ref().and_then(|r| r.tender_id.clone()))
+                .find_map(|c| c.record.as_ref().and_then(|r| r.tender_id.clone()))
         })
         .unwrap_or_else(|| "—".to_owned());
 
-    let mut bids = Vec::new();
-    let mut notes = Vec::new();
-    let mut all_valid = true;
-    let mut opened_hashes = Vec::new();
-    for (c, r) in &opened {
-        let Some(r) = r else {
-            notes.extend(c.problems.iter().cloned());
-            all_valid = false;
-            continue;
-        };
-        opened_hashes.push(r.bid_file_hash.clone());
-        all_valid &= c.valid;
-        let mut verification = Vec::new();
-        if let Some(s) = &c.verification {
-            verification.push(format!(
-                "{} — {} of {} signature(s) valid, {} stamp(s){}",
-                if s.valid {
-                    "有效 / VALID"
-                } else {
-                    "无效 / NOT VALID"
-                },
-                s.valid_signatures,
-                s.signatures,
-                s.stamps,
-                if s.signers.is_empty() {
-                    String::new()
-                } else {
-                    format!(", by {}", s.signers.join("; "))
-                }
-            ));
-            verification.extend(s.problems.iter().cloned());
-        }
-        match &r.package {
-            Some(p) => verification.push(format!(
-                "报价取自投标包清单，清单在投标人签名的密文内 / the quoted price is from the bid package's manifest, inside the payload the bidder signed (content hash in the signed header); manifest: {} ({}), tender {}{}",
-                p.bidder_name,
-                p.bidder_uscc,
-                p.tender_id,
-                if p.attachments.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} attachment(s)", p.attachments.len())
-                }
-            )),
-            None => verification
-                .push("无投标包清单 / no manifest in the payload (a bare PDF): no quoted price".into()),
-        }
-        verification.extend(c.problems.iter().cloned());
-        bids.push(RecordBid {
-            bidder_name: r.bidder_name.clone(),
-            bidder_uscc: r.bidder_uscc.clone(),
-            state: "已开启 / opened".into(),
-            quoted_price: r.quoted_price.clone(),
-            submitted_at: r.submitted_at.clone(),
-            file_hash: Some(r.bid_file_hash.clone()),
-            verification,
-        });
-    }
-    if let Some(status) = &status {
-        for b in &status.bids {
-            if b.bid_file_hash
-                .as_ref()
-                .is_some_and(|h| opened_hashes.contains(h))
-            {
-                continue;
-            }
-            let (name, uscc) = b
-                .bidder
-                .as_ref()
-                .map(|d| (d.name.clone(), d.uscc.clone()))
-                .unwrap_or_else(|| ("—".into(), "—".into()));
-            let state = if b.withdrawn {
-                "已撤标 / withdrawn".to_owned()
-            } else {
-                all_valid = false;
-                "未开启 / not opened".to_owned()
-            };
-            let mut verification = b.problems.clone();
-            if verification.is_empty() && !b.withdrawn {
-                verification.push(format!("{} — not decrypted", file_name(&b.file)));
-            }
-            bids.push(RecordBid {
-                bidder_name: name,
-                bidder_uscc: uscc,
-                state,
-                quoted_price: None,
-                submitted_at: b.submitted_at.clone(),
-                file_hash: b.bid_file_hash.clone(),
-                verification,
-            });
-        }
-    }
+    let others = status.as_ref().map_or(&[][..], |s| s.bids.as_slice());
+    let (bids, notes, all_valid, _) = record_rows(&opened, others);
     let record = OpeningRecord {
         tender_id,
         project_name: args.project.clone(),
@@ -974,7 +640,7 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
     let report = write_opening_record(&record, &args.output, args.font.as_deref())?;
     let suites = opened
         .iter()
-        .filter_map(|(_, r)| r.as_ref())
+        .filter_map(|c| c.record.as_ref())
         .map(|r| (r.bidder_uscc.clone(), r.suite.clone()))
         .chain(status.iter().flat_map(|s| {
             s.bids
@@ -1021,41 +687,6 @@ fn record(args: RecordArgs, ctx: &Context) -> anyhow::Result<Output> {
 
 // ---------------------------------------------------------------------------------
 // confirm and verify-record
-
-/// The `format` of the record's data file.
-const RECORD_DATA_FORMAT: &str = "bidkit-opening-record/1";
-
-/// What `open record` keeps beside the PDF (`RECORD.record.json`): what the record
-/// says, and which PDF (by SHA-256) says it. Not signed: a confirmation signs the PDF's
-/// bytes; this only tells `open confirm` which row to show the bidder's phone.
-#[derive(Debug, Serialize, Deserialize)]
-struct RecordData {
-    format: String,
-    pdf: String,
-    sha256: String,
-    size: u64,
-    /// The suite of each bidder's bid (by USCC): their phone's confirmation is in it.
-    suites: std::collections::BTreeMap<String, String>,
-    record: OpeningRecord,
-}
-
-/// `DIR/NAME.pdf` → `DIR/NAME.record.json`.
-fn record_data_path(record: &Path) -> PathBuf {
-    let stem = record
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "record".into());
-    record.with_file_name(format!("{stem}.record.json"))
-}
-
-/// `DIR/NAME.pdf` → the prefix of its confirmations, `NAME.confirm-`.
-fn confirmation_prefix(record: &Path) -> String {
-    let stem = record
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "record".into());
-    format!("{stem}.confirm-")
-}
 
 fn read_record_data(path: &Path) -> anyhow::Result<RecordData> {
     let bytes = std::fs::read(path).with_context(|| {
@@ -1108,33 +739,15 @@ fn confirm(args: ConfirmArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
                 args.record.display()
             )
         })?;
-    let mut lines = vec![
-        format!("{}{}", bidkit_app::opening::BIDDER_LINE, row.bidder_name),
-        format!("统一社会信用代码 / USCC: {}", row.bidder_uscc),
-        format!("状态 / state: {}", row.state),
-        format!(
-            "投标报价 / quoted price: {}",
-            row.quoted_price.as_deref().unwrap_or("—")
-        ),
-    ];
-    if let Some(hash) = &row.file_hash {
-        lines.push(format!("文件哈希 / bid-file hash: {hash}"));
-    }
-    lines.push(format!(
-        "投标文件 / bids in the record: {}",
-        data.record.bids.len()
-    ));
+    let lines = confirmation_lines(&data.record, row);
     let mut sign = args.relay.sign_options(ctx.home())?;
     if let Some(suite) = data.suites.get(&args.bidder).and_then(|s| s.parse().ok()) {
         sign.suite = suite;
     }
-    let output = args.output.clone().unwrap_or_else(|| {
-        args.record.with_file_name(format!(
-            "{}{}.json",
-            confirmation_prefix(&args.record),
-            safe_name(&args.bidder)
-        ))
-    });
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| confirmation_path(&args.record, &args.bidder));
     let mut opts = bidkit_app::opening::ConfirmOptions::new(
         sign,
         &args.record,
@@ -1165,18 +778,6 @@ fn confirm(args: ConfirmArgs, ctx: &Context, json: bool) -> anyhow::Result<Outpu
     Output::new(t, &report)
 }
 
-/// One confirmation as `verify-record` judged it.
-#[derive(Debug, Serialize)]
-struct ConfirmationCheck {
-    file: PathBuf,
-    valid: bool,
-    bidder_uscc: Option<String>,
-    bidder_name: Option<String>,
-    signer: Option<String>,
-    confirmed_at: Option<String>,
-    problem: Option<String>,
-}
-
 fn verify_record(args: VerifyRecordArgs, ctx: &Context) -> anyhow::Result<Output> {
     let now = OffsetDateTime::now_utc();
     let roots = trust_roots(&args.trust)?;
@@ -1191,40 +792,13 @@ fn verify_record(args: VerifyRecordArgs, ctx: &Context) -> anyhow::Result<Output
     };
     let mut files = args.confirmation.clone();
     if files.is_empty() {
-        let dir = args
-            .record
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or_else(|| Path::new("."));
         // Confirmations are named after the record `open record` wrote.
-        let prefixes: Vec<String> = std::iter::once(confirmation_prefix(&args.record))
-            .chain(
-                data.as_ref()
-                    .map(|d| confirmation_prefix(Path::new(&d.pdf))),
-            )
-            .collect();
-        files = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = file_name(p);
-                name.ends_with(".json") && prefixes.iter().any(|x| name.starts_with(x.as_str()))
-            })
-            .collect();
-        files.sort();
-        files.dedup();
+        files = confirmation_files(&args.record, data.as_ref())
+            .with_context(|| format!("cannot read {}", record_dir(&args.record).display()))?;
     }
     let mut checks = Vec::new();
     for file in &files {
-        let suite = std::fs::read(file)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| {
-                v["statement"]["suite"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-            })
-            .unwrap_or(bidkit_crypto::Suite::Gm);
+        let suite = confirmation_suite(file);
         let verified =
             bidkit_app::session::load_trust(&roots, ctx.home(), suite, now).and_then(|trust| {
                 bidkit_app::opening::verify_confirmation(file, Some(&args.record), &trust, now)
@@ -1336,26 +910,11 @@ fn verify_record(args: VerifyRecordArgs, ctx: &Context) -> anyhow::Result<Output
     Ok(Output::new(t, &value)?.with_exit(u8::from(!all_valid)))
 }
 
-fn hex_eq(bytes: &[u8], hex: &str) -> bool {
-    let ours: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    ours.eq_ignore_ascii_case(hex)
-}
-
 /// `text` padded with spaces to `width` terminal columns (CJK characters take two).
 fn pad(text: &str, width: usize) -> String {
     let wide = |c: char| matches!(u32::from(c), 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
     let columns: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
     format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
-}
-
-/// The common name of a displayed subject (`C=CN, CN=张三, …` → `张三`), else the
-/// whole subject.
-fn common_name(subject: &str) -> String {
-    subject
-        .split(", ")
-        .find_map(|part| part.strip_prefix("CN="))
-        .map(str::to_owned)
-        .unwrap_or_else(|| subject.to_owned())
 }
 
 fn file_name(path: &Path) -> String {
