@@ -108,9 +108,34 @@ async fn drag(d: &Driver, from: (f64, f64), to: (f64, f64)) {
 
 /// Presses 签章, answers the QR the screen shows with the phone (PIN), waits for the
 /// result and returns the output path the screen reports.
-async fn seal_and_answer(d: &Driver, phone: &Arc<bidkit_keystore::Phone>, lang: &str) -> PathBuf {
+/// Presses 签章 until the run has started (the button hides while a run is on, or an error
+/// shows). A click that lands while the whole app redraws was once lost in CI under load,
+/// leaving the test waiting for a QR code that was never asked for.
+async fn press_start(d: &Driver) {
     let start = d.find("[data-testid=seal-start]").await;
-    d.click(&start).await;
+    for _ in 0..3 {
+        d.click(&start).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let started = d
+                .exec(
+                    "const b = document.querySelector('[data-testid=seal-start]'); \
+                     const e = document.querySelector('[data-testid=seal-error]'); \
+                     return b.hidden || !!(e && !e.hidden);",
+                    json!([]),
+                )
+                .await;
+            if started == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        eprintln!("the seal run did not start after a click: clicking again");
+    }
+}
+
+async fn seal_and_answer(d: &Driver, phone: &Arc<bidkit_keystore::Phone>, lang: &str) -> PathBuf {
+    press_start(d).await;
     let qr = d
         .wait_for(
             "the sign QR",
@@ -455,7 +480,7 @@ async fn a_refusal_on_the_phone_shows_the_coded_error_and_writes_nothing() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     drag(d, (g[0], g[1]), (g[2], g[3])).await;
-    d.click(&start).await;
+    press_start(d).await;
     let text = d
         .wait_for(
             "the sign QR",
