@@ -102,6 +102,20 @@ function storedLang() {
   }
 }
 
+/**
+ * The language to start in: the one saved in settings.json (记录 / 设置: it survives a reset
+ * WebView), else the one this WebView stored, else Chinese.
+ */
+async function startLang() {
+  try {
+    const saved = await call("settings_get");
+    if (saved.saved && LANGS.includes(saved.language)) return saved.language;
+  } catch {
+    /* unreadable settings: the screen shows why when opened */
+  }
+  return storedLang();
+}
+
 async function loadMessages(lang) {
   const res = await fetch(`i18n/${lang}.json`);
   if (!res.ok) throw new Error(`i18n/${lang}.json: HTTP ${res.status}`);
@@ -241,7 +255,7 @@ async function main() {
     verify($("verify-path").value).catch(showFatal);
   });
   for (const m of MODULES) await m.init(ctx);
-  await setLang(storedLang());
+  await setLang(await startLang());
   // Every listener is wired and the first screen is drawn: scripts and tests may act now.
   document.body.dataset.ready = "true";
   // The frame after next is on screen: tell the shell (scripts/measure-desktop times it).

@@ -377,6 +377,14 @@ async fn records_screen_saves_settings_shows_history_and_exports_clean_diagnosti
     )
     .await;
     d.click(&toggle).await;
+    // The language change redraws every label and moves the buttons: a click sent before
+    // it has finished lands where the button was.
+    d.wait_for(
+        "the UI in Chinese",
+        "return document.documentElement.lang === 'zh-CN';",
+        json!([]),
+    )
+    .await;
     let logs_open = d.find("[data-testid=logs-open]").await;
     d.click(&logs_open).await;
     d.wait_for(

@@ -109,8 +109,8 @@ async fn drag(d: &Driver, from: (f64, f64), to: (f64, f64)) {
 /// Presses 签章, answers the QR the screen shows with the phone (PIN), waits for the
 /// result and returns the output path the screen reports.
 /// Presses 签章 until the run has started (the button hides while a run is on, or an error
-/// shows). A click that lands while the whole app redraws was once lost in CI under load,
-/// leaving the test waiting for a QR code that was never asked for.
+/// shows). A click that lands while the app redraws can miss the moving button; the start-up
+/// redraw that once caused it in CI is gone, this keeps a late one from hanging the test.
 async fn press_start(d: &Driver) {
     let start = d.find("[data-testid=seal-start]").await;
     for _ in 0..3 {

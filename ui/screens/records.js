@@ -13,9 +13,6 @@
 /** @typedef {import("../bindings").IpcError} IpcError */
 /** @typedef {import("../screen").ScreenContext} ScreenContext */
 
-const LANG_KEY = "bidkit.lang";
-/** How long after start the saved language is checked. */
-const START_DELAY_MS = 2500;
 const KINDS = ["login", "seal", "build", "encrypt", "submit", "withdraw", "open", "decrypt", "record", "verify", "revoke"];
 
 const state = {
@@ -44,7 +41,6 @@ const state = {
   /** Whether the screen was shown once (its data loaded). */
   shown: false,
   /** Whether the start-up language check ran. */
-  startSynced: false,
 };
 
 /** Where the elements are, once built. @type {Record<string, any>} */
@@ -86,30 +82,6 @@ function switchShellLanguage(ctx, lang) {
   if (ctx.lang() === lang) return;
   state.switchingTo = lang;
   ctx.$("lang-toggle").click();
-}
-
-/**
- * At start, once the shell shows the language it stored (bidkit.lang), switch it to the
- * saved settings' language when they differ (settings.json wins: it is what the user
- * chose in this form, and it survives a reset WebView). Runs once.
- * @param {ScreenContext} ctx
- */
-function syncStartLanguage(ctx) {
-  if (state.startSynced || !state.settings) return;
-  let stored = null;
-  try {
-    stored = localStorage.getItem(LANG_KEY);
-  } catch {
-    /* private mode */
-  }
-  // Not yet applied by the shell: its first setLang has not finished (no catalogue yet,
-  // or not yet the stored language).
-  if (ctx.t("app.title") === "app.title" || (stored && stored !== ctx.lang())) return;
-  state.startSynced = true;
-  if (state.settings.saved && state.settings.language !== ctx.lang()) {
-    const lang = state.settings.language;
-    setTimeout(() => switchShellLanguage(ctx, lang), 0);
-  }
 }
 
 /** @param {ScreenContext} ctx */
@@ -362,11 +334,7 @@ export default {
 
     // Nothing here runs at start: the shell's first screens must not wait on (or be
     // re-rendered by) this one. The history and the form load when the screen is first
-    // shown; the saved language is checked a moment after start (render() applies it
-    // once the shell shows its own stored one).
-    setTimeout(() => {
-      if (!state.settings) loadSettings(ctx).then(() => ctx.rerender());
-    }, START_DELAY_MS);
+    // shown; the shell itself starts in the saved language (main.js, startLang).
   },
 
   /** @param {ScreenContext} ctx */
@@ -374,7 +342,6 @@ export default {
     if (!ui.historyTitle) return;
     const t = ctx.t;
     const lang = ctx.lang();
-    syncStartLanguage(ctx);
     // First shown: load the history and the form.
     if (!state.shown && !ctx.$("screen-records").hidden) {
       state.shown = true;
