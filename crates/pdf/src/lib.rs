@@ -41,7 +41,7 @@ pub use error::PdfError;
 pub use file::{PageInfo, PdfFile, Revision, XrefEntry};
 pub use geometry::Rect;
 pub use limits::Limits;
-pub use update::{IncrementalUpdate, PreparedOutput};
+pub use update::{IncrementalUpdate, PrefixCopy, PreparedOutput};
 
 /// Result with a [`PdfError`].
 pub type Result<T, E = PdfError> = std::result::Result<T, E>;

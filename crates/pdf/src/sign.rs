@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use crate::picture::SealPicture;
 use crate::placement::{KeywordHit, PlacedStamp, Placement, place};
 use crate::stamp::{FieldSpec, add_operation, field_names};
-use crate::{IncrementalUpdate, Limits, PdfError, PdfFile, PreparedOutput, Result};
+use crate::{IncrementalUpdate, Limits, PdfError, PdfFile, PrefixCopy, PreparedOutput, Result};
 
 /// Room reserved in `/Contents` for the CMS (two certificates, attributes, signature
 /// and an RFC 3161 token fit comfortably).
@@ -262,79 +262,83 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
         });
     }
     let file = PdfFile::open(&job.input, job.limits)?;
-    let pages = file.pages()?;
-    let seal_mm = (job.picture.width_mm, job.picture.height_mm);
-    let input = job.input.clone();
-    let mut keyword_hits = |keyword: &str| -> Result<Vec<KeywordHit>> {
-        Ok(crate::text::find_text(&input, keyword)?
-            .into_iter()
-            .map(|h| KeywordHit {
-                page_index: h.page_index,
-                rect: h.rect,
-            })
-            .collect())
-    };
-    let stamps = place(&job.placement, &pages, seal_mm, &mut keyword_hits)?;
-
-    let existing = field_names(&file)?;
-    let field_name = (existing.len() + 1..)
-        .map(|n| format!("Bidkit-Seal-{n}"))
-        .find(|n| !existing.contains(n))
-        .unwrap_or_else(|| "Bidkit-Seal".into());
     let suite = job.signer.suite();
-    let mut update = IncrementalUpdate::new(&file);
-    add_operation(
-        &mut update,
-        &pages,
-        &job.picture,
-        &stamps,
-        FieldSpec {
-            name: field_name.clone(),
-            signature: signature_dictionary(job),
-            capacity: match &job.ses_seal {
-                // The SES_Signature carries the whole seal record, picture included.
-                Some(eseal) => job
-                    .contents_capacity
-                    .max(eseal.to_der().len() + DEFAULT_CONTENTS_CAPACITY),
-                None => job.contents_capacity,
+    // The original bytes are copied and hashed while the stamps are placed.
+    std::thread::scope(|scope| {
+        let prefix = PrefixCopy::start(scope, &file, &job.output, Some(suite.hash()))?;
+        let pages = file.pages()?;
+        let seal_mm = (job.picture.width_mm, job.picture.height_mm);
+        let input = job.input.clone();
+        let mut keyword_hits = |keyword: &str| -> Result<Vec<KeywordHit>> {
+            Ok(crate::text::find_text(&input, keyword)?
+                .into_iter()
+                .map(|h| KeywordHit {
+                    page_index: h.page_index,
+                    rect: h.rect,
+                })
+                .collect())
+        };
+        let stamps = place(&job.placement, &pages, seal_mm, &mut keyword_hits)?;
+
+        let existing = field_names(&file)?;
+        let field_name = (existing.len() + 1..)
+            .map(|n| format!("Bidkit-Seal-{n}"))
+            .find(|n| !existing.contains(n))
+            .unwrap_or_else(|| "Bidkit-Seal".into());
+        let mut update = IncrementalUpdate::new(&file);
+        add_operation(
+            &mut update,
+            &pages,
+            &job.picture,
+            &stamps,
+            FieldSpec {
+                name: field_name.clone(),
+                signature: signature_dictionary(job),
+                capacity: match &job.ses_seal {
+                    // The SES_Signature carries the whole seal record, picture included.
+                    Some(eseal) => job
+                        .contents_capacity
+                        .max(eseal.to_der().len() + DEFAULT_CONTENTS_CAPACITY),
+                    None => job.contents_capacity,
+                },
             },
-        },
-    )?;
-    let output = update.write(&job.output, suite.hash())?;
-    let signed = match &job.ses_seal {
-        None => ToBeSigned::Cms(SignedAttributes::new(
-            suite,
-            output.digest(),
-            &job.signer,
-            job.signing_time,
-        )?),
-        Some(eseal) => {
-            let [a, b, c, d] = output.byte_range();
-            let tbs = bidkit_ses::TbsSign::new(
-                eseal.clone(),
+        )?;
+        let output = update.write_after(prefix)?;
+        let signed = match &job.ses_seal {
+            None => ToBeSigned::Cms(SignedAttributes::new(
+                suite,
+                output.digest(),
+                &job.signer,
                 job.signing_time,
-                output.digest().to_vec(),
-                format!("PDF ByteRange [{a} {b} {c} {d}] of {field_name}"),
-            );
-            let der = tbs.to_be_signed()?;
-            ToBeSigned::Ses {
-                tbs: Box::new(tbs),
-                der,
-                hash: suite.hash(),
+            )?),
+            Some(eseal) => {
+                let [a, b, c, d] = output.byte_range();
+                let tbs = bidkit_ses::TbsSign::new(
+                    eseal.clone(),
+                    job.signing_time,
+                    output.digest().to_vec(),
+                    format!("PDF ByteRange [{a} {b} {c} {d}] of {field_name}"),
+                );
+                let der = tbs.to_be_signed()?;
+                ToBeSigned::Ses {
+                    tbs: Box::new(tbs),
+                    der,
+                    hash: suite.hash(),
+                }
             }
-        }
-    };
-    Ok(PreparedSeal {
-        output,
-        signed,
-        stamps,
-        page_count: u32::try_from(pages.len()).unwrap_or(u32::MAX),
-        field_name,
-        document_name: job
-            .input
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        };
+        Ok(PreparedSeal {
+            output,
+            signed,
+            stamps,
+            page_count: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+            field_name,
+            document_name: job
+                .input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        })
     })
 }
 

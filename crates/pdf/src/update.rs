@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::io::{Seek, SeekFrom, Write};
 
@@ -69,14 +71,30 @@ impl<'f> IncrementalUpdate<'f> {
     /// [`PreparedOutput::embed`] (with a signature) or [`PreparedOutput::commit`]
     /// (without) renames it into place.
     ///
-    /// The revision is assembled in memory first (it is small), so every offset — the
-    /// `/ByteRange` included — is known before a byte is written; the original bytes are
-    /// then copied and hashed in one pass, and the revision appended. The cross-reference
-    /// section is of the kind of the file's newest one (a table, or an uncompressed
-    /// cross-reference stream with `/W [1 4 2]`, or `[1 8 2]` past 4 GiB).
+    /// The same as starting a [`PrefixCopy`] and calling [`IncrementalUpdate::write_after`]
+    /// at once; start the copy earlier to overlap it with placing the stamps.
     pub fn write(self, output: &Path, hash: HashAlgorithm) -> Result<PreparedOutput> {
         let file = self.file;
-        let run = || -> Result<PreparedOutput> {
+        let signing = self.signature.is_some().then_some(hash);
+        std::thread::scope(|scope| {
+            let prefix = PrefixCopy::start(scope, file, output, signing)?;
+            self.write_after(prefix)
+        })
+    }
+
+    /// Finish the output that `prefix` began: wait for the original bytes to be copied
+    /// and hashed, then append this revision, hashing the signed byte ranges with the
+    /// algorithm the copy was started with (which must be given when this update has a
+    /// signature).
+    ///
+    /// The revision is assembled in memory (it is small) while the copy runs, so every
+    /// offset — the `/ByteRange` included — is known before a byte of it is written. The
+    /// cross-reference section is of the kind of the file's newest one (a table, or an
+    /// uncompressed cross-reference stream with `/W [1 4 2]`, or `[1 8 2]` past 4 GiB).
+    pub fn write_after(self, mut prefix: PrefixCopy<'_>) -> Result<PreparedOutput> {
+        let file = self.file;
+        let output = prefix.output.clone();
+        let mut run = || -> Result<PreparedOutput> {
             let base = file.len();
             let needs_eol = match base.checked_sub(1) {
                 Some(last) => !matches!(file.read_bytes(last, 1)?.first(), Some(b'\n' | b'\r')),
@@ -89,17 +107,27 @@ impl<'f> IncrementalUpdate<'f> {
                 Some((a, b, cap)) => ([0, a, b, total - b], cap),
                 None => ([0; 4], 0),
             };
-            let dir = match output.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => PathBuf::from("."),
+            let copied_hasher = prefix.finish()?;
+            let mut hasher = match (hole, copied_hasher) {
+                (None, _) => None,
+                (Some(_), Some(h)) => Some(h),
+                (Some(_), None) => {
+                    return Err(PdfError::InvalidOption {
+                        option: "signature",
+                        reason: "the copy of the original bytes was started without a hash".into(),
+                    });
+                }
             };
-            let temp = output_temp_file(&dir).map_err(|e| {
-                PdfError::io(format!("creating a temporary file in {}", dir.display()), e)
-            })?;
-            let mut hasher = hole.map(|_| hash.hasher());
-            copy_prefix(file, base, temp.as_file(), hasher.as_mut())?;
+            let Some(temp) = prefix.temp.take() else {
+                return Err(PdfError::InvalidOption {
+                    option: "output",
+                    reason: "already written".into(),
+                });
+            };
             {
                 let mut out = temp.as_file();
+                out.seek(SeekFrom::Start(base))
+                    .map_err(|e| PdfError::io("writing the output", e))?;
                 let mut w = |bytes: &[u8]| {
                     out.write_all(bytes)
                         .map_err(|e| PdfError::io("writing the output", e))
@@ -145,14 +173,14 @@ impl<'f> IncrementalUpdate<'f> {
                 ));
             }
             Ok(PreparedOutput {
-                output: output.to_path_buf(),
+                output: output.clone(),
                 byte_range,
                 digest: hasher.map(|h| h.finalize().to_vec()).unwrap_or_default(),
                 capacity,
                 temp: Some(temp),
             })
         };
-        run().map_err(|e| e.in_file(output))
+        run().map_err(|e| e.in_file(&output))
     }
 
     /// The revision's bytes for a file of `start` bytes (the end-of-line included), and
@@ -345,6 +373,84 @@ fn runs(offsets: &BTreeMap<u32, (u64, u16)>) -> Vec<Run> {
     out
 }
 
+/// The original bytes of a file being copied into a new output's temporary file (beside
+/// the output) and, when signing, hashed, on a thread of a [`std::thread::Scope`]: the
+/// copy runs while the caller places the stamps and assembles the revision, which do not
+/// change these bytes. [`IncrementalUpdate::write_after`] finishes the output; dropped
+/// unfinished (the operation failed), it stops the copy and removes the temporary file.
+#[derive(Debug)]
+pub struct PrefixCopy<'scope> {
+    output: PathBuf,
+    temp: Option<tempfile::NamedTempFile>,
+    stop: Arc<AtomicBool>,
+    job: Option<std::thread::ScopedJoinHandle<'scope, Result<Option<Hasher>>>>,
+}
+
+impl<'scope> PrefixCopy<'scope> {
+    /// Create the temporary file for `output` and start copying all of `file` into it
+    /// on a thread of `scope`, hashing with `hash` when given.
+    pub fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        file: &'env PdfFile,
+        output: &Path,
+        hash: Option<HashAlgorithm>,
+    ) -> Result<PrefixCopy<'scope>> {
+        let dir = match output.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let started = || -> Result<PrefixCopy<'scope>> {
+            let temp = output_temp_file(&dir).map_err(|e| {
+                PdfError::io(format!("creating a temporary file in {}", dir.display()), e)
+            })?;
+            let out = temp
+                .as_file()
+                .try_clone()
+                .map_err(|e| PdfError::io("opening the output to copy into it", e))?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let stopped = Arc::clone(&stop);
+            let len = file.len();
+            let job = std::thread::Builder::new()
+                .name("bidkit-prefix".into())
+                .spawn_scoped(scope, move || -> Result<Option<Hasher>> {
+                    let mut hasher = hash.map(HashAlgorithm::hasher);
+                    copy_prefix(file, len, &out, hasher.as_mut(), &stopped)?;
+                    Ok(hasher)
+                })
+                .map_err(|e| PdfError::io("starting a thread to copy the file", e))?;
+            Ok(PrefixCopy {
+                output: output.to_path_buf(),
+                temp: Some(temp),
+                stop,
+                job: Some(job),
+            })
+        };
+        started().map_err(|e| e.in_file(output))
+    }
+
+    /// Wait for the copy; the hash state of the copied bytes when hashing.
+    fn finish(&mut self) -> Result<Option<Hasher>> {
+        let Some(job) = self.job.take() else {
+            return Err(PdfError::InvalidOption {
+                option: "output",
+                reason: "the copy was already finished".into(),
+            });
+        };
+        job.join().map_err(|_| {
+            PdfError::io(
+                "copying the file",
+                std::io::Error::other("the copying thread stopped unexpectedly"),
+            )
+        })?
+    }
+}
+
+impl Drop for PrefixCopy<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Bytes the kernel copies at a time (the hashing thread follows chunk by chunk).
 #[cfg(unix)]
 const COPY_STEP: usize = 8 << 20;
@@ -365,9 +471,16 @@ const HASH_BUFFER: usize = 2 << 20;
 /// output holds, whatever happens to the input meanwhile (and the copy itself refuses an
 /// input whose length or modification time changed). A third `fdatasync`s `out` every
 /// [`SYNC_STEP`] bytes, so the disk writes overlap the hashing instead of all waiting
-/// for the final sync.
+/// for the final sync. Once `stop` is set the copy ends after its current step,
+/// incomplete (an error), and the rest is not synced.
 #[cfg(unix)]
-fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>) -> Result<()> {
+fn copy_prefix(
+    file: &PdfFile,
+    len: u64,
+    out: &File,
+    hasher: Option<&mut Hasher>,
+    stop: &AtomicBool,
+) -> Result<()> {
     use std::os::unix::fs::FileExt as _;
     use std::sync::mpsc;
     let panicked = |what: &str| {
@@ -396,7 +509,7 @@ fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>
                         synced = copied;
                     }
                 }
-                if copied > synced {
+                if copied > synced && !stop.load(Ordering::Relaxed) {
                     out.sync_data()?;
                 }
                 Ok(())
@@ -410,8 +523,9 @@ fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>
                     if let Some(tx) = &sync_tx {
                         let _ = tx.send(done);
                     }
-                    // The hashing side gone (it failed): stop copying.
-                    copied_tx.as_ref().is_none_or(|tx| tx.send(done).is_ok())
+                    // Asked to stop, or the hashing side gone (it failed): stop copying.
+                    !stop.load(Ordering::Relaxed)
+                        && copied_tx.as_ref().is_none_or(|tx| tx.send(done).is_ok())
                 })
             })
             .map_err(|e| PdfError::io("starting a thread to copy the file", e))?;
@@ -473,14 +587,22 @@ fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>
     })
 }
 
-/// Copy `file`'s first `len` bytes to `out` and hash them on the way (one thread).
+/// Copy `file`'s first `len` bytes to `out` and hash them on the way (one thread); an
+/// error once `stop` is set.
 #[cfg(not(unix))]
-fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>) -> Result<()> {
+fn copy_prefix(
+    file: &PdfFile,
+    len: u64,
+    out: &File,
+    hasher: Option<&mut Hasher>,
+    stop: &AtomicBool,
+) -> Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     {
         let mut tee = Tee {
             out: &mut out,
             hasher,
+            stop,
         };
         file.copy_range(0, len, &mut tee)?;
     }
@@ -493,11 +615,15 @@ fn copy_prefix(file: &PdfFile, len: u64, out: &File, hasher: Option<&mut Hasher>
 struct Tee<'a, W: Write> {
     out: &'a mut W,
     hasher: Option<&'a mut Hasher>,
+    stop: &'a AtomicBool,
 }
 
 #[cfg(not(unix))]
 impl<W: Write> Write for Tee<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the copy was stopped"));
+        }
         let n = self.out.write(buf)?;
         if let (Some(h), Some(done)) = (self.hasher.as_mut(), buf.get(..n)) {
             h.update(done);
