@@ -6,8 +6,8 @@ pub mod opening;
 pub mod phone;
 pub mod records;
 pub mod seal;
+mod task;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -44,17 +44,12 @@ pub async fn verify_pdf(
     request: VerifyRequest,
 ) -> Result<VerifyResult, IpcError> {
     let dir = home.0.clone()?;
-    let path = PathBuf::from(request.path.trim());
-    if path.as_os_str().is_empty() {
-        return Err(IpcError::new("invalid-option", "no PDF file was given"));
-    }
-    tauri::async_runtime::spawn_blocking(move || {
+    let path = task::path_arg("PDF file", &request.path)?;
+    task::blocking("verify", move || {
         verify_for_view(&dir, &path, &ViewOptions::default())
     })
     .await
-    .map_err(|err| IpcError::new("internal", format!("verify task failed: {err}")))?
     .map(VerifyResult::from)
-    .map_err(IpcError::from)
 }
 
 /// The UI calls this once, when its first screen has been painted. With

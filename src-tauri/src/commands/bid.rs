@@ -5,13 +5,14 @@
 //! ([`BUILD_EVENT`], [`BID_EVENT`]) and every operation that writes a file appends an
 //! entry to the home's history.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bidkit_app::AppError;
 use bidkit_app::bid::WithdrawOptions;
 use bidkit_app::bid_view;
 use tauri::{AppHandle, Emitter, Runtime, State};
 
+use super::task::{blocking, opt_path, own_thread, path_arg};
 use crate::error::IpcError;
 use crate::home::Home;
 use crate::ipc::bid::{
@@ -19,57 +20,6 @@ use crate::ipc::bid::{
     CheckRequest, CheckResult, EncryptRequest, EncryptResult, InspectResult, PathRequest,
     ProjectInfo, ProjectInitRequest, StatementRequest, StatementResult, TenderView,
 };
-
-/// A non-empty path argument, trimmed.
-fn path_arg(option: &'static str, value: &str) -> Result<PathBuf, IpcError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(IpcError::new(
-            "invalid-option",
-            format!("no {option} was given"),
-        ));
-    }
-    Ok(PathBuf::from(v))
-}
-
-/// An optional path argument: `None` when absent or blank.
-fn opt_path(value: Option<&str>) -> Option<PathBuf> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
-/// Runs `work` on a blocking thread.
-async fn blocking<T: Send + 'static>(
-    what: &str,
-    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, IpcError> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|err| IpcError::new("internal", format!("{what} task failed: {err}")))?
-        .map_err(IpcError::from)
-}
-
-/// Runs `work` on a thread of its own, outside the async runtime: the phone use cases
-/// blocking forms run their own runtime, which a runtime's blocking pool refuses.
-async fn own_thread<T: Send + 'static>(
-    what: &str,
-    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, IpcError> {
-    let name = format!("bid-{what}");
-    tauri::async_runtime::spawn_blocking(move || {
-        std::thread::Builder::new()
-            .name(name)
-            .spawn(work)
-            .map(std::thread::JoinHandle::join)
-    })
-    .await
-    .map_err(|err| IpcError::new("internal", format!("{what} task failed: {err}")))?
-    .map_err(|err| IpcError::new("internal", format!("{what} thread failed: {err}")))?
-    .map_err(|_| IpcError::new("internal", format!("{what} thread panicked")))?
-    .map_err(IpcError::from)
-}
 
 /// Appends to the history; a failure to do so is not the operation's.
 fn history(home: &Path, kind: &str, summary: String, files: Vec<String>, err: Option<&AppError>) {

@@ -7,7 +7,7 @@
 //! start their own runtime); their progress and result arrive as `opening-progress`
 //! events ([`OpeningEvent`]). Each operation appends an entry to the history.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bidkit_app::AppError;
@@ -18,6 +18,7 @@ use bidkit_app::opening_view::{
 };
 use tauri::{AppHandle, Emitter, Runtime, State};
 
+use super::task::{blocking, opt_path, path_arg};
 use crate::error::IpcError;
 use crate::home::Home;
 use crate::ipc::opening::{
@@ -29,24 +30,6 @@ use crate::ipc::opening::{
 /// Job numbers, carried by the events.
 static NEXT_JOB: AtomicU32 = AtomicU32::new(0);
 
-fn path_arg(option: &str, value: &str) -> Result<PathBuf, IpcError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(IpcError::new(
-            "invalid-option",
-            format!("no {option} was given"),
-        ));
-    }
-    Ok(PathBuf::from(v))
-}
-
-fn optional(value: Option<&String>) -> Option<PathBuf> {
-    value
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
 /// Appends to the history; a history that cannot be written does not undo anything.
 fn history(home: &Path, kind: &str, summary: String, files: Vec<String>, error: Option<&str>) {
     let mut entry = HistoryEntry::now(kind, summary, files, error.is_none());
@@ -54,16 +37,6 @@ fn history(home: &Path, kind: &str, summary: String, files: Vec<String>, error: 
     if let Err(e) = append(home, &entry) {
         tracing::warn!("cannot append to the history: {e}");
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    what: &str,
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, IpcError> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|err| IpcError::new("internal", format!("{what} task failed: {err}")))?
-        .map_err(IpcError::from)
 }
 
 /// Every bid file of a directory before any decryption (as `bidkit open status`):
@@ -76,8 +49,8 @@ pub async fn opening_load(
 ) -> Result<OpeningStatusView, IpcError> {
     let dir = home.0.clone()?;
     let bids = path_arg("bid directory", &request.bids_dir)?;
-    let tender = optional(request.tender.as_ref());
-    let out = optional(request.out_dir.as_ref());
+    let tender = opt_path(request.tender.as_deref());
+    let out = opt_path(request.out_dir.as_deref());
     let h = dir.clone();
     let result = blocking("opening_load", move || {
         load_opening(
@@ -168,8 +141,8 @@ pub fn opening_decrypt<R: Runtime>(
     if bidder.is_empty() {
         return Err(IpcError::new("invalid-option", "no bidder was given"));
     }
-    let out =
-        optional(request.out_dir.as_ref()).unwrap_or_else(|| opening_view::default_out_dir(&bids));
+    let out = opt_path(request.out_dir.as_deref())
+        .unwrap_or_else(|| opening_view::default_out_dir(&bids));
     let tender = request
         .tender_id
         .map(|t| t.trim().to_owned())
@@ -229,14 +202,14 @@ pub async fn opening_record(
 ) -> Result<RecordView, IpcError> {
     let dir = home.0.clone()?;
     let bids = path_arg("bid directory", &request.bids_dir)?;
-    let out_dir =
-        optional(request.out_dir.as_ref()).unwrap_or_else(|| opening_view::default_out_dir(&bids));
+    let out_dir = opt_path(request.out_dir.as_deref())
+        .unwrap_or_else(|| opening_view::default_out_dir(&bids));
     let opts = RecordOptions {
         home: dir.clone(),
         bids_dir: bids,
         out_dir,
-        tender: optional(request.tender.as_ref()),
-        output: optional(request.output.as_ref()),
+        tender: opt_path(request.tender.as_deref()),
+        output: opt_path(request.output.as_deref()),
     };
     let h = dir.clone();
     let result = blocking("opening_record", move || {
@@ -363,7 +336,7 @@ pub fn opening_seal_record<R: Runtime>(
 ) -> Result<OpeningJob, IpcError> {
     let dir = home.0.clone()?;
     let record = path_arg("record", &request.record)?;
-    let output = optional(request.output.as_ref());
+    let output = opt_path(request.output.as_deref());
     let seal_id = i64::from(request.seal_id);
     let h = dir.clone();
     spawn_job(
@@ -420,6 +393,8 @@ pub async fn opening_seals(home: State<'_, Home>) -> Result<Vec<SealChoiceView>,
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use tauri::Manager;
     use tauri::test::{mock_builder, mock_context, noop_assets};
 

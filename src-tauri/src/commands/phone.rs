@@ -16,6 +16,7 @@ use bidkit_app::phone_view::{
 use bidkit_app::scan::ScanUnlock;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State, WebviewUrl, WebviewWindowBuilder};
 
+use super::task::blocking;
 use crate::error::IpcError;
 use crate::home::Home;
 use crate::ipc::phone::{
@@ -104,11 +105,9 @@ pub async fn phone_overview(
 ) -> Result<PhoneOverviewView, IpcError> {
     let dir = home.0.clone()?;
     let continuous = phone.uses_left();
-    tauri::async_runtime::spawn_blocking(move || phone_view::overview(&dir))
+    blocking("phone", move || phone_view::overview(&dir))
         .await
-        .map_err(task_failed)?
         .map(|o| PhoneOverviewView::new(o, continuous))
-        .map_err(IpcError::from)
 }
 
 /// Enrols a person on the phone (name, ID number, mobile number, PIN).
@@ -118,7 +117,7 @@ pub async fn phone_enrol(
     request: PhoneEnrolRequest,
 ) -> Result<PhoneOverviewView, IpcError> {
     let dir = home.0.clone()?;
-    tauri::async_runtime::spawn_blocking(move || {
+    blocking("phone", move || {
         let details = bidkit_app::phone_view::PersonDetails {
             name: request.name.trim().to_owned(),
             id_number: request.id_number.trim().to_owned(),
@@ -127,9 +126,7 @@ pub async fn phone_enrol(
         phone_view::enrol(&dir, &details, request.pin.trim())
     })
     .await
-    .map_err(task_failed)?
     .map(|o| PhoneOverviewView::new(o, None))
-    .map_err(IpcError::from)
 }
 
 /// Makes a seal from a template, a scanned image, or handwriting strokes.
@@ -163,11 +160,9 @@ pub async fn phone_make_seal(
             ));
         }
     };
-    tauri::async_runtime::spawn_blocking(move || phone_view::make_seal(&dir, &source))
+    blocking("phone", move || phone_view::make_seal(&dir, &source))
         .await
-        .map_err(task_failed)?
         .map(PhoneSeal::from)
-        .map_err(IpcError::from)
 }
 
 /// Reads a QR code as the phone's camera would: from the PNG pixels of the tool window's
@@ -328,11 +323,10 @@ pub async fn phone_continuous(
     }
     let dir = home.0.clone()?;
     let pin = request.pin.unwrap_or_default();
-    let session = tauri::async_runtime::spawn_blocking(move || {
+    let session = blocking("phone", move || {
         phone_view::start_continuous(&dir, pin.trim())
     })
-    .await
-    .map_err(task_failed)??;
+    .await?;
     let left = session.uses_left();
     *phone.continuous.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(session));
     Ok(Some(left))

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::str::FromStr as _;
 
-use bidkit_app::AppError;
 use bidkit_app::settings::Settings;
 use bidkit_crypto::Suite;
 use tauri::State;
 
+use super::task::blocking;
 use crate::error::IpcError;
 use crate::home::Home;
 use crate::ipc::records::{
@@ -20,16 +20,6 @@ use crate::logging::timed;
 
 /// The most history entries the screen asks for.
 const MAX_HISTORY: u32 = 500;
-
-async fn blocking<T: Send + 'static>(
-    what: &str,
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, IpcError> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|e| IpcError::new("internal", format!("{what} task failed: {e}")))?
-        .map_err(IpcError::from)
-}
 
 /// The newest `limit` (at most 500, default 200) history entries, newest first.
 #[tauri::command]

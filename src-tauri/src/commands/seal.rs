@@ -14,6 +14,7 @@ use bidkit_app::seal_view::{
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Runtime, State};
 
+use super::task::{blocking, path_arg};
 use crate::error::IpcError;
 use crate::home::Home;
 use crate::ipc::VerifyResult;
@@ -22,28 +23,14 @@ use crate::ipc::seal::{
     SealPick, SealResultView, SealStartRequest, SealStarted,
 };
 
-fn path_of(text: &str) -> Result<PathBuf, IpcError> {
-    let path = PathBuf::from(text.trim());
-    if path.as_os_str().is_empty() {
-        return Err(IpcError::new("invalid-option", "no PDF file was given"));
-    }
-    Ok(path)
-}
-
-fn task_failed(err: impl std::fmt::Display) -> IpcError {
-    IpcError::new("internal", format!("seal task failed: {err}"))
-}
-
 /// Opens a PDF for sealing: every page's displayed size in points and the first pages
 /// rendered by pdfium. Runs on a blocking thread.
 #[tauri::command]
 pub async fn seal_open(request: SealOpenRequest) -> Result<SealDocumentInfo, IpcError> {
-    let path = path_of(&request.path)?;
-    tauri::async_runtime::spawn_blocking(move || open_for_seal(&path))
+    let path = path_arg("PDF file", &request.path)?;
+    blocking("seal", move || open_for_seal(&path))
         .await
-        .map_err(task_failed)?
         .map(SealDocumentInfo::from)
-        .map_err(IpcError::from)
 }
 
 /// The seals the holder of the home's phone may apply (see
@@ -51,24 +38,22 @@ pub async fn seal_open(request: SealOpenRequest) -> Result<SealDocumentInfo, Ipc
 #[tauri::command]
 pub async fn seal_list(home: State<'_, Home>) -> Result<Vec<SealPick>, IpcError> {
     let dir = home.0.clone()?;
-    tauri::async_runtime::spawn_blocking(move || authorised_seals(&dir))
+    blocking("seal", move || authorised_seals(&dir))
         .await
-        .map_err(task_failed)?
         .map(|v| v.into_iter().map(SealPick::from).collect())
-        .map_err(IpcError::from)
 }
 
 /// Where a keyword occurs in the PDF (boxes to highlight), with the occurrences the
 /// choice would seal marked. `keyword_not_found` when it does not occur.
 #[tauri::command]
 pub async fn seal_keyword(request: SealKeywordRequest) -> Result<Vec<KeywordHitBox>, IpcError> {
-    let path = path_of(&request.path)?;
+    let path = path_arg("PDF file", &request.path)?;
     let choice = request.choice();
-    tauri::async_runtime::spawn_blocking(move || keyword_hits(&path, &request.keyword, choice))
-        .await
-        .map_err(task_failed)?
-        .map(|v| v.into_iter().map(KeywordHitBox::from).collect())
-        .map_err(IpcError::from)
+    blocking("seal", move || {
+        keyword_hits(&path, &request.keyword, choice)
+    })
+    .await
+    .map(|v| v.into_iter().map(KeywordHitBox::from).collect())
 }
 
 /// The seal in progress, if any: one at a time, a new one cancels the old.
@@ -101,7 +86,7 @@ pub async fn seal_start<R: Runtime>(
     request: SealStartRequest,
 ) -> Result<SealStarted, IpcError> {
     let dir = home.0.clone()?;
-    let input = path_of(&request.path)?;
+    let input = path_arg("PDF file", &request.path)?;
     let output = PathBuf::from(request.output.trim());
     if !(request.seal_id.is_finite() && request.seal_id >= 1.0) {
         return Err(IpcError::new("invalid-option", "no seal was chosen"));
@@ -130,7 +115,7 @@ pub async fn seal_start<R: Runtime>(
         let event = match finished {
             Err(e) => SealEvent::Failed {
                 run,
-                error: task_failed(e),
+                error: IpcError::new("internal", format!("seal task failed: {e}")),
             },
             Ok((Err(e), _, _)) => SealEvent::Failed {
                 run,
