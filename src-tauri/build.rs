@@ -9,6 +9,8 @@ fn main() {
             "login_start",
             "login_cancel",
             "ui_ready",
+            // file pickers (commands/files.rs)
+            "pick_path",
             // seal screen (commands/seal.rs)
             "seal_open",
             "seal_list",

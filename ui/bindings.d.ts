@@ -2448,3 +2448,26 @@ members: Array<string>,
  * Personal values replaced in the logs.
  */
 redactions: number, };
+
+export type PickKind = "open" | "folder" | "save";
+
+export type PickFilter = "pdf" | "bid_file" | "tender" | "section" | "image" | "archive";
+
+export type PickRequest = { 
+/**
+ * Open a file, choose a folder, or save.
+ */
+kind: PickKind, 
+/**
+ * Which files to list; all when absent.
+ */
+filter: PickFilter | null, 
+/**
+ * The dialog's title, in the UI's language.
+ */
+title: string | null, 
+/**
+ * The field's current value: the picker starts in its folder (and, when saving,
+ * offers its file name).
+ */
+current: string | null, };

@@ -20,6 +20,7 @@ import seal from "./screens/seal.js";
 import submit from "./screens/submit.js";
 import opening from "./screens/opening.js";
 import records from "./screens/records.js";
+import { pathInput } from "./pick.js";
 
 /**
  * The screens that live in their own module (ui/screens/*.js): each builds its DOM into
@@ -250,6 +251,7 @@ async function main() {
   const listen = window.__TAURI__?.event?.listen;
   if (listen) await listen("login-progress", (ev) => onLoginEvent(ev.payload));
   setInterval(renderCountdown, 1000);
+  $("verify-form").insertBefore(ctx.pathInput($("verify-path"), "open", "pdf"), $("verify-open"));
   $("verify-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     verify($("verify-path").value).catch(showFatal);
@@ -285,6 +287,7 @@ const ctx = {
     state.screen = SCREENS.includes(screen) ? screen : "home";
     render();
   },
+  pathInput: (input, kind, filter) => pathInput({ t, call }, input, kind, filter),
 };
 
 function showFatal(err) {

@@ -1,6 +1,6 @@
 // The contract between the shell (main.js) and a screen module (screens/*.js).
 
-import type { AppInfoView, IpcError } from "./bindings";
+import type { AppInfoView, IpcError, PickFilter, PickKind } from "./bindings";
 
 /** What the shell hands every screen. */
 export interface ScreenContext {
@@ -26,6 +26,8 @@ export interface ScreenContext {
   info(): AppInfoView | null;
   /** Switches to another screen. */
   show(screen: string): void;
+  /** Wraps a path input with a 浏览… button that fills it from the system's dialog. */
+  pathInput(input: HTMLInputElement, kind: PickKind, filter?: PickFilter | null): HTMLElement;
 }
 
 /** A screen module: `export default { id, init, render }`. */

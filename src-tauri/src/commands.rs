@@ -2,6 +2,7 @@
 //! are here; each screen's are in its submodule.
 
 pub mod bid;
+pub mod files;
 pub mod opening;
 pub mod phone;
 pub mod records;

@@ -8,6 +8,7 @@
 //! differs, so the UI's types never drift from the Rust ones.
 
 pub mod bid;
+pub mod files;
 pub mod opening;
 pub mod phone;
 pub mod records;
@@ -508,7 +509,8 @@ pub(crate) fn bindings() -> String {
     .chain(bid::decls())
     .chain(opening::decls())
     .chain(phone::decls())
-    .chain(records::decls());
+    .chain(records::decls())
+    .chain(files::decls());
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs (and ipc/*.rs) by ts-rs: do not edit by hand.\n\
          // Regenerate: BIDKIT_UPDATE_BINDINGS=1 cargo test -p bidkit-desktop bindings\n\

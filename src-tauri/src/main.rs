@@ -31,6 +31,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), tauri::Error> {
     logging::init(bidkit_app::default_home().ok().as_deref());
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             app.manage(home::Home::resolve());
             app.manage(commands::Logins::default());
@@ -49,6 +50,8 @@ fn run() -> Result<(), tauri::Error> {
             commands::login_start,
             commands::login_cancel,
             commands::ui_ready,
+            // file pickers (commands/files.rs)
+            commands::files::pick_path,
             // seal screen (commands/seal.rs)
             commands::seal::seal_open,
             commands::seal::seal_list,

@@ -205,6 +205,65 @@ async fn app_starts_in_chinese_with_version_and_empty_phone() {
     app.quit().await;
 }
 
+/// 浏览… beside the verify screen's path opens the system's file dialog (GTK's, on this
+/// display); the path typed into it lands in the field, and the report is the verifier's.
+#[tokio::test(flavor = "current_thread")]
+async fn browse_picks_the_pdf_in_the_system_dialog() {
+    let docs = tempfile::tempdir().unwrap();
+    let mut sealed = None;
+    let Some(app) = AppUnderTest::start(|home| sealed = Some(sealed_pdf(home, docs.path()))).await
+    else {
+        return;
+    };
+    let (pdf, _) = sealed.unwrap();
+    let d = &app.driver;
+    let tab = d.find("[data-testid=tab-verify]").await;
+    d.click(&tab).await;
+    let browse = d.find("[data-testid=verify-path-browse]").await;
+    assert_eq!(d.text(&browse).await, "浏览…");
+    d.click(&browse).await;
+    let dialog = native_window(&app.display, "选择文件").await;
+    xdotool(&app.display, &["windowfocus", "--sync", &dialog]).unwrap();
+    // GTK's chooser opens its location entry on Ctrl+L; the path, then Enter, picks it.
+    // Enter may first only accept the entry's completion: press it until the dialog is
+    // gone.
+    xdotool(&app.display, &["key", "--clearmodifiers", "ctrl+l"]).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = pdf.display().to_string();
+    xdotool(&app.display, &["type", "--delay", "15", &path]).unwrap();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if xdotool(
+            &app.display,
+            &["search", "--onlyvisible", "--name", "选择文件"],
+        )
+        .is_none()
+        {
+            break;
+        }
+        xdotool(&app.display, &["windowfocus", "--sync", &dialog]);
+        xdotool(&app.display, &["key", "Return"]);
+    }
+    d.wait_for(
+        "the picked path in the field",
+        "return document.querySelector('[data-testid=verify-path]').value === arguments[0] || null;",
+        json!([path]),
+    )
+    .await;
+    let open = d.find("[data-testid=verify-open]").await;
+    d.click(&open).await;
+    let got = d
+        .wait_for(
+            "the verdict",
+            "const v = document.querySelector('[data-testid=verify-verdict]'); return v && !v.hidden && v.dataset.status ? v.dataset.status : null;",
+            json!([]),
+        )
+        .await;
+    let want = reference_report(&app.home, &pdf);
+    assert_eq!(got, doc_status(&want.verdict), "{}", want.to_text());
+    app.quit().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn verify_screen_shows_what_the_verifier_reports_for_a_sealed_pdf() {
     let docs = tempfile::tempdir().unwrap();

@@ -48,12 +48,16 @@ function mk(ctx, tag, o = {}, kids = []) {
   return e;
 }
 
-/** A labelled text input. @param {ScreenContext} ctx @param {string} testid @param {string} label */
-function field(ctx, testid, label, placeholder = "") {
+/**
+ * A labelled text input.
+ * @param {ScreenContext} ctx @param {string} testid @param {string} label
+ * @param {[import("../bindings").PickKind, import("../bindings").PickFilter | null] | null} [pick] a 浏览… button: what it picks
+ */
+function field(ctx, testid, label, placeholder = "", pick = null) {
   const input = /** @type {HTMLInputElement} */ (mk(ctx, "input", { testid, attrs: { type: "text", spellcheck: "false" } }));
   if (placeholder) input.dataset.i18nPlaceholder = placeholder;
   ui[testid] = input;
-  return mk(ctx, "label", { cls: "bid-field" }, [mk(ctx, "span", { i18n: label }), input]);
+  return mk(ctx, "label", { cls: "bid-field" }, [mk(ctx, "span", { i18n: label }), pick ? ctx.pathInput(input, pick[0], pick[1]) : input]);
 }
 
 /** A button. @param {ScreenContext} ctx @param {string} testid @param {string} label @param {() => void} onClick */
@@ -368,7 +372,7 @@ export default {
     const tenderCard = mk(ctx, "div", { cls: "card" }, [
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "documents.tender.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "documents.tender.hint" }),
-      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-tender-path", "documents.tender.path", "documents.tender.pathPlaceholder"), button(ctx, "doc-tender-load", "documents.tender.load", () => loadTender(ctx))]),
+      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-tender-path", "documents.tender.path", "documents.tender.pathPlaceholder", ["open", "tender"]), button(ctx, "doc-tender-load", "documents.tender.load", () => loadTender(ctx))]),
       ui.tenderBox,
     ]);
 
@@ -386,7 +390,7 @@ export default {
       ]),
       mk(ctx, "div", { cls: "bid-row" }, [
         mk(ctx, "label", { cls: "bid-field bid-narrow" }, [mk(ctx, "span", { i18n: "documents.add.section" }), select]),
-        field(ctx, "doc-add-path", "documents.add.path", "documents.add.pathPlaceholder"),
+        field(ctx, "doc-add-path", "documents.add.path", "documents.add.pathPlaceholder", ["open", "section"]),
         button(ctx, "doc-add", "documents.add.button", () => addFile(ctx)),
       ]),
     ]);
@@ -394,7 +398,7 @@ export default {
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "documents.project.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "documents.project.hint" }),
       mk(ctx, "div", { cls: "bid-grid" }, [
-        field(ctx, "doc-project-dir", "documents.project.dirLabel"),
+        field(ctx, "doc-project-dir", "documents.project.dirLabel", "", ["folder", null]),
         field(ctx, "doc-bidder", "documents.project.bidderLabel"),
         field(ctx, "doc-uscc", "documents.project.usccLabel"),
         field(ctx, "doc-price", "documents.project.priceLabel"),
@@ -423,7 +427,7 @@ export default {
     ui.buildCard = mk(ctx, "div", { cls: "card" }, [
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "documents.build.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "documents.build.hint" }),
-      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-build-out", "documents.build.out", "documents.build.outPlaceholder"), button(ctx, "doc-build", "documents.build.button", () => build(ctx))]),
+      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-build-out", "documents.build.out", "documents.build.outPlaceholder", ["save", "pdf"]), button(ctx, "doc-build", "documents.build.button", () => build(ctx))]),
       ui.buildProgressBox,
       ui.buildResult,
     ]);
@@ -451,7 +455,7 @@ export default {
     ui.checkCard = mk(ctx, "div", { cls: "card" }, [
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "documents.check.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "documents.check.hint" }),
-      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-check-sealed", "documents.check.sealed", "documents.check.sealedPlaceholder"), button(ctx, "doc-check", "documents.check.button", () => check(ctx, false))]),
+      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "doc-check-sealed", "documents.check.sealed", "documents.check.sealedPlaceholder", ["open", "pdf"]), button(ctx, "doc-check", "documents.check.button", () => check(ctx, false))]),
       mk(ctx, "label", { cls: "bid-check" }, [integrity, mk(ctx, "span", { i18n: "documents.check.integrityOnly" })]),
       ui.checkResult,
     ]);

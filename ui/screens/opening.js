@@ -56,8 +56,12 @@ const state = {
 /** @type {Ctx} */
 let C;
 
-/** A labelled input row. */
-function field(id, labelKey, placeholderKey) {
+/**
+ * A labelled path input row with its 浏览… button.
+ * @param {string} id @param {string} labelKey @param {string} placeholderKey
+ * @param {import("../bindings").PickKind} kind @param {import("../bindings").PickFilter | null} filter
+ */
+function field(id, labelKey, placeholderKey, kind, filter) {
   const row = C.el("label", { cls: "opening-field" });
   const span = C.el("span", { data: { i18n: labelKey } });
   const input = /** @type {HTMLInputElement} */ (C.el("input", { data: { testid: id, placeholder: placeholderKey } }));
@@ -65,7 +69,7 @@ function field(id, labelKey, placeholderKey) {
   input.type = "text";
   input.spellcheck = false;
   input.autocomplete = "off";
-  row.append(span, input);
+  row.append(span, C.pathInput(input, kind, filter));
   return row;
 }
 
@@ -633,9 +637,9 @@ export default {
     // 1. What is opened.
     const setup = card("opening-setup", "opening.heading", "opening.hint");
     setup.append(
-      field("opening-tender", "opening.tender", "opening.tender_ph"),
-      field("opening-bids", "opening.bids_dir", "opening.bids_dir_ph"),
-      field("opening-out", "opening.out_dir", "opening.out_dir_ph"),
+      field("opening-tender", "opening.tender", "opening.tender_ph", "open", "tender"),
+      field("opening-bids", "opening.bids_dir", "opening.bids_dir_ph", "folder", null),
+      field("opening-out", "opening.out_dir", "opening.out_dir_ph", "folder", null),
     );
     const row = C.el("div", { cls: "opening-actions" });
     const loadBtn = button("opening-load", "opening.load");

@@ -272,7 +272,7 @@ export default {
     ui.diagPath.autocomplete = "off";
     ui.diagExport = el("button", { data: { testid: "diag-export" } });
     ui.diagExport.type = "submit";
-    exportForm.append(ui.diagPath, ui.diagExport);
+    exportForm.append(ctx.pathInput(ui.diagPath, "save", "archive"), ui.diagExport);
     ui.diagResult = el("p", { cls: "note", data: { testid: "diag-result" } });
     ui.diagError = el("div", { cls: "error", data: { testid: "diag-error" } });
     diag.append(dHead, ui.diagHint, logsLine, ui.logsFiles, ui.logsError, exportForm, ui.diagResult, ui.diagError);

@@ -101,7 +101,7 @@ function build() {
   path.spellcheck = false;
   const open = node("button", "seal-open", "seal-open");
   /** @type {HTMLButtonElement} */ (open).type = "submit";
-  form.append(path, open);
+  form.append(C.pathInput(path, "open", "pdf"), open);
   card.append(form, node("div", "seal-error", "seal-error", "error"), node("p", "seal-busy", "seal-busy", "busy"));
   root.append(card);
 

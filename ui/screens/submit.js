@@ -56,12 +56,16 @@ function mk(ctx, tag, o = {}, kids = []) {
   return e;
 }
 
-/** @param {ScreenContext} ctx @param {string} testid @param {string} label */
-function field(ctx, testid, label, placeholder = "") {
+/**
+ * A labelled text input.
+ * @param {ScreenContext} ctx @param {string} testid @param {string} label
+ * @param {[import("../bindings").PickKind, import("../bindings").PickFilter | null] | null} [pick] a 浏览… button: what it picks
+ */
+function field(ctx, testid, label, placeholder = "", pick = null) {
   const input = /** @type {HTMLInputElement} */ (mk(ctx, "input", { testid, attrs: { type: "text", spellcheck: "false" } }));
   if (placeholder) input.dataset.i18nPlaceholder = placeholder;
   ui[testid] = input;
-  return mk(ctx, "label", { cls: "bid-field" }, [mk(ctx, "span", { i18n: label }), input]);
+  return mk(ctx, "label", { cls: "bid-field" }, [mk(ctx, "span", { i18n: label }), pick ? ctx.pathInput(input, pick[0], pick[1]) : input]);
 }
 
 /** @param {ScreenContext} ctx @param {string} testid @param {string} label @param {() => void} onClick */
@@ -261,10 +265,10 @@ export default {
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "submit.encrypt.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "submit.encrypt.hint" }),
       mk(ctx, "div", { cls: "bid-grid" }, [
-        field(ctx, "sub-pdf", "submit.encrypt.pdf", "submit.encrypt.pdfPlaceholder"),
-        field(ctx, "sub-project", "submit.encrypt.project", "submit.encrypt.projectPlaceholder"),
+        field(ctx, "sub-pdf", "submit.encrypt.pdf", "submit.encrypt.pdfPlaceholder", ["open", "pdf"]),
+        field(ctx, "sub-project", "submit.encrypt.project", "submit.encrypt.projectPlaceholder", ["folder", null]),
         field(ctx, "sub-tender-id", "submit.encrypt.tender", "submit.encrypt.tenderPlaceholder"),
-        field(ctx, "sub-output", "submit.encrypt.output", "submit.encrypt.outputPlaceholder"),
+        field(ctx, "sub-output", "submit.encrypt.output", "submit.encrypt.outputPlaceholder", ["save", "bid_file"]),
       ]),
       mk(ctx, "div", { cls: "bid-actions" }, [button(ctx, "sub-encrypt", "submit.encrypt.button", () => encrypt(ctx))]),
       ui.encrypted,
@@ -284,7 +288,7 @@ export default {
     const inspectCard = mk(ctx, "div", { cls: "card" }, [
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "submit.inspect.title" })]),
       mk(ctx, "div", { cls: "bid-row" }, [
-        field(ctx, "sub-inspect-path", "submit.inspect.path"),
+        field(ctx, "sub-inspect-path", "submit.inspect.path", "", ["open", "bid_file"]),
         button(ctx, "sub-inspect-open", "submit.inspect.button", () =>
           run(ctx, "", async () => {
             await inspect(ctx, val("sub-inspect-path"));
@@ -309,7 +313,7 @@ export default {
     const submitCard = mk(ctx, "div", { cls: "card" }, [
       mk(ctx, "div", { cls: "card-head" }, [mk(ctx, "h2", { i18n: "submit.submit.title" })]),
       mk(ctx, "p", { cls: "hint", i18n: "submit.submit.hint" }),
-      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "sub-bid-file", "submit.submit.bid"), button(ctx, "sub-submit", "submit.submit.button", () => submit(ctx))]),
+      mk(ctx, "div", { cls: "bid-row" }, [field(ctx, "sub-bid-file", "submit.submit.bid", "", ["open", "bid_file"]), button(ctx, "sub-submit", "submit.submit.button", () => submit(ctx))]),
       ui.receipt,
       mk(ctx, "h3", { i18n: "submit.withdraw.title" }),
       mk(ctx, "div", { cls: "bid-row" }, [

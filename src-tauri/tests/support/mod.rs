@@ -169,6 +169,8 @@ impl Drop for Proc {
 pub struct AppUnderTest {
     pub driver: Driver,
     pub home: PathBuf,
+    /// The app's X display (`:N`), for driving native windows with xdotool.
+    pub display: String,
     _tauri_driver: Proc,
     _xvfb: Proc,
     _dir: tempfile::TempDir,
@@ -247,6 +249,7 @@ impl AppUnderTest {
         Some(AppUnderTest {
             driver,
             home,
+            display,
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
             _dir: dir,
@@ -256,6 +259,35 @@ impl AppUnderTest {
     /// Ends the WebDriver session (closing the app) before the processes stop.
     pub async fn quit(self) {
         let _ = self.driver.http.delete(&self.driver.url).send().await;
+    }
+}
+
+/// Runs xdotool on `display`; its standard output, or `None` when it found nothing.
+pub fn xdotool(display: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool runs (scripts/setup installs it)");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Waits (up to 30 s) for a window titled `title` on `display`; its id.
+pub async fn native_window(display: &str, title: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(ids) = xdotool(display, &["search", "--onlyvisible", "--name", title])
+            && let Some(id) = ids.lines().next()
+        {
+            return id.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no window titled {title} appeared on {display}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
