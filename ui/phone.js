@@ -10,6 +10,8 @@
 // and approve with the PIN (or the continuous session), refuse, or the codes differ. The
 // key is used only after that.
 
+import { pathInput } from "./pick.js";
+
 /** @typedef {import("./bindings").IpcError} IpcError */
 /** @typedef {import("./bindings").PhoneOverviewView} PhoneOverviewView */
 /** @typedef {import("./bindings").PhoneQrView} PhoneQrView */
@@ -567,6 +569,10 @@ async function main() {
     input("enrol-pin").value = "";
     render();
   });
+  for (const [id, next] of [["scan-path", "scan-file"], ["seal-scan-path", "seal-from-scan"]]) {
+    const field = input(id);
+    field.parentElement?.insertBefore(pathInput({ t, call }, field, "open", "image"), $(next));
+  }
   $("scan-screen").addEventListener("click", () => startScan({}));
   $("scan-file").addEventListener("click", () => {
     const path = input("scan-path").value.trim();
