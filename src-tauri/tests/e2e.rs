@@ -18,6 +18,18 @@ use support::*;
 // Tests
 // ---------------------------------------------------------------------------------------
 
+/// The app started over a home whose phone sealed a PDF in `docs`: the app, the PDF and
+/// where its first revision ends (`None`: the tools are missing and the test is skipped).
+async fn app_with_sealed_pdf(docs: &Path) -> Option<(AppUnderTest, PathBuf, u64)> {
+    let mut sealed = None;
+    let app = AppUnderTest::start(|home| sealed = Some(sealed_pdf(home, docs))).await?;
+    let (pdf, first_revision_end) = sealed.expect("the home was set up before the app started");
+    Some((app, pdf, first_revision_end))
+}
+
+/// The title of the system's open dialog in Chinese (`common.pick_open`).
+const PICK_OPEN_TITLE: &str = "选择文件";
+
 #[tokio::test(flavor = "current_thread")]
 async fn login_screen_logs_in_with_the_emulated_phone() {
     use base64::Engine as _;
@@ -210,19 +222,16 @@ async fn app_starts_in_chinese_with_version_and_empty_phone() {
 #[tokio::test(flavor = "current_thread")]
 async fn browse_picks_the_pdf_in_the_system_dialog() {
     let docs = tempfile::tempdir().unwrap();
-    let mut sealed = None;
-    let Some(app) = AppUnderTest::start(|home| sealed = Some(sealed_pdf(home, docs.path()))).await
-    else {
+    let Some((app, pdf, _)) = app_with_sealed_pdf(docs.path()).await else {
         return;
     };
-    let (pdf, _) = sealed.unwrap();
     let d = &app.driver;
     let tab = d.find("[data-testid=tab-verify]").await;
     d.click(&tab).await;
     let browse = d.find("[data-testid=verify-path-browse]").await;
     assert_eq!(d.text(&browse).await, "浏览…");
     d.click(&browse).await;
-    let dialog = native_window(&app.display, "选择文件").await;
+    let dialog = native_window(&app.display, PICK_OPEN_TITLE).await;
     xdotool(&app.display, &["windowfocus", "--sync", &dialog]).unwrap();
     // GTK's chooser opens its location entry on Ctrl+L; the path, then Enter, picks it.
     // Enter may first only accept the entry's completion: press it until the dialog is
@@ -235,7 +244,7 @@ async fn browse_picks_the_pdf_in_the_system_dialog() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         if xdotool(
             &app.display,
-            &["search", "--onlyvisible", "--name", "选择文件"],
+            &["search", "--onlyvisible", "--name", PICK_OPEN_TITLE],
         )
         .is_none()
         {
@@ -267,12 +276,9 @@ async fn browse_picks_the_pdf_in_the_system_dialog() {
 #[tokio::test(flavor = "current_thread")]
 async fn verify_screen_shows_what_the_verifier_reports_for_a_sealed_pdf() {
     let docs = tempfile::tempdir().unwrap();
-    let mut sealed = None;
-    let Some(app) = AppUnderTest::start(|home| sealed = Some(sealed_pdf(home, docs.path()))).await
-    else {
+    let Some((app, pdf, _)) = app_with_sealed_pdf(docs.path()).await else {
         return;
     };
-    let (pdf, _) = sealed.unwrap();
     let want = reference_report(&app.home, &pdf);
     assert_eq!(want.verdict, DocumentVerdict::Valid, "{}", want.to_text());
     let d = &app.driver;
@@ -378,12 +384,9 @@ async fn verify_screen_shows_what_the_verifier_reports_for_a_sealed_pdf() {
 #[tokio::test(flavor = "current_thread")]
 async fn verify_screen_shows_a_tampered_copy_as_invalid() {
     let docs = tempfile::tempdir().unwrap();
-    let mut sealed = None;
-    let Some(app) = AppUnderTest::start(|home| sealed = Some(sealed_pdf(home, docs.path()))).await
-    else {
+    let Some((app, pdf, first_revision_end)) = app_with_sealed_pdf(docs.path()).await else {
         return;
     };
-    let (pdf, first_revision_end) = sealed.unwrap();
     // Flip one byte inside a stream of the original document: covered by the signature,
     // same length, the file still parses.
     let mut bytes = std::fs::read(&pdf).unwrap();
