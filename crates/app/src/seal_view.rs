@@ -760,7 +760,7 @@ mod tests {
     fn the_drop_lands_where_placement_puts_the_stamp() {
         // Round trip through the crate's own placement: the stamp's centre is the
         // user point the screen computed.
-        let pages = vec![PdfPageStub::a4()];
+        let pages = bidkit_pdf::PageSet::from(vec![PdfPageStub::a4()]);
         let geometry = [a4()];
         let placement = plan(SealMode::Page(DropPoint {
             page: 1,

@@ -88,6 +88,49 @@ pub struct PageInfo {
     pub rotate: i32,
 }
 
+/// The pages an operation works on: every page of the document, or only the ones it
+/// needs (one page found by [`PdfFile::page`]), with the document's page count.
+#[derive(Clone, Debug, Default)]
+pub struct PageSet {
+    count: usize,
+    /// Sorted by index.
+    pages: Vec<PageInfo>,
+}
+
+impl PageSet {
+    /// Some of a document's `count` pages.
+    pub fn some(mut pages: Vec<PageInfo>, count: usize) -> PageSet {
+        pages.sort_by_key(|p| p.index);
+        pages.dedup_by_key(|p| p.index);
+        PageSet { count, pages }
+    }
+
+    /// How many pages the document has.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Page `index` (0-based), if the set holds it.
+    pub fn get(&self, index: usize) -> Option<&PageInfo> {
+        match self.pages.get(index) {
+            Some(p) if p.index == index => Some(p),
+            _ => self
+                .pages
+                .binary_search_by_key(&index, |p| p.index)
+                .ok()
+                .and_then(|i| self.pages.get(i)),
+        }
+    }
+}
+
+impl From<Vec<PageInfo>> for PageSet {
+    /// Every page of a document, in order.
+    fn from(pages: Vec<PageInfo>) -> PageSet {
+        let count = pages.len();
+        PageSet::some(pages, count)
+    }
+}
+
 /// Bytes to read from, at offsets: a file (read with positioned reads, never mapped) or
 /// memory.
 trait Source: Send + Sync + fmt::Debug {
@@ -421,18 +464,137 @@ impl PdfFile {
         self.walk_pages(revision).map_err(|e| e.in_file(&self.path))
     }
 
+    /// Page `index` (0-based) as of the latest revision, found by descending the page
+    /// tree along `/Count` instead of walking every page; `None` when the document has
+    /// no such page. The document's page count comes with it.
+    ///
+    /// Along the way down, each node's kids' counts must add up to its own (a node with
+    /// as many kids as pages is taken to hold one page per kid); where they do not, or
+    /// the tree cannot be descended, the whole tree is walked as [`PdfFile::pages`]
+    /// does. The subtrees passed over are trusted to hold as many pages as their
+    /// `/Count` says, as viewers trust them to find a page.
+    pub fn page(&self, index: usize) -> Result<(Option<PageInfo>, usize)> {
+        let revision = self.latest();
+        match self.descend_to_page(revision, index) {
+            Ok(Some((page, count))) => Ok((Some(page), count)),
+            // A tree that cannot be descended gets the full walk, which says why.
+            Ok(None) | Err(_) => {
+                let mut pages = self.pages_at(revision)?;
+                let count = pages.len();
+                let page = (index < count).then(|| pages.swap_remove(index));
+                Ok((page, count))
+            }
+        }
+    }
+
+    /// [`PdfFile::page`] by `/Count`: `None` when the counts cannot be trusted (missing,
+    /// inconsistent, a node deeper than the limit), for the caller to walk instead.
+    fn descend_to_page(&self, revision: usize, index: usize) -> Result<Option<(PageInfo, usize)>> {
+        let (_, catalog) = self.catalog_at(revision)?;
+        let Ok(Object::Reference(root)) = catalog.get(b"Pages") else {
+            return Ok(None);
+        };
+        let mut inherited = Inherited::default();
+        let mut node = *root;
+        let mut remaining = index;
+        let mut total = None;
+        for _ in 0..=self.limits.max_depth {
+            let Object::Dictionary(dict) = self.resolve_at(revision, &Object::Reference(node))?
+            else {
+                return Ok(None);
+            };
+            inherited.take_from(&dict);
+            if is_page(&dict) {
+                return match (remaining, total) {
+                    (0, Some(total)) => {
+                        let page = self.page_info(revision, index, node, dict, &inherited)?;
+                        Ok(Some((page, total)))
+                    }
+                    _ => Ok(None),
+                };
+            }
+            let Some(count) = self.count(revision, &dict)? else {
+                return Ok(None);
+            };
+            let total = *total.get_or_insert(count);
+            if total > self.limits.max_pages {
+                return Ok(None);
+            }
+            if remaining >= count {
+                // Out of range, or a count too small: the walk decides.
+                return Ok(None);
+            }
+            let Object::Array(kids) =
+                self.resolve_at(revision, dict.get(b"Kids").unwrap_or(&Object::Null))?
+            else {
+                return Ok(None);
+            };
+            // As many kids as pages: each kid is one page (unless an empty node sits
+            // beside a node of several pages, which no writer makes), so the one wanted
+            // is the kid at that position, if it is a page of this node.
+            if kids.len() == count
+                && let Some(Object::Reference(kid)) = kids.get(remaining)
+                && let Object::Dictionary(d) =
+                    self.resolve_at(revision, &Object::Reference(*kid))?
+                && is_page(&d)
+                && parent_is(&d, node)
+            {
+                inherited.take_from(&d);
+                let page = self.page_info(revision, index, *kid, d, &inherited)?;
+                return Ok(Some((page, total)));
+            }
+            // Otherwise every kid's count is read: the wanted page is in the kid whose
+            // pages span its position, and the counts must add up to this node's.
+            let mut next = None;
+            let mut seen = 0usize;
+            for kid in &kids {
+                let Object::Reference(kid) = kid else {
+                    return Ok(None);
+                };
+                let Object::Dictionary(d) = self.resolve_at(revision, &Object::Reference(*kid))?
+                else {
+                    return Ok(None);
+                };
+                let pages_in_kid = if is_page(&d) {
+                    1
+                } else {
+                    match self.count(revision, &d)? {
+                        Some(c) => c,
+                        None => return Ok(None),
+                    }
+                };
+                if next.is_none() && remaining < seen.saturating_add(pages_in_kid) {
+                    next = Some((*kid, remaining - seen));
+                }
+                seen = seen.saturating_add(pages_in_kid);
+            }
+            if seen != count {
+                return Ok(None);
+            }
+            match next {
+                Some((kid, within)) => (node, remaining) = (kid, within),
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// A page tree node's `/Count`, when it is a whole number.
+    fn count(&self, revision: usize, node: &Dictionary) -> Result<Option<usize>> {
+        Ok(
+            match self.resolve_at(revision, node.get(b"Count").unwrap_or(&Object::Null))? {
+                Object::Integer(n) => usize::try_from(n).ok(),
+                _ => None,
+            },
+        )
+    }
+
     fn walk_pages(&self, revision: usize) -> Result<Vec<PageInfo>> {
         let (_, catalog) = self.catalog_at(revision)?;
         let root = catalog
             .get(b"Pages")
             .map_err(|_| PdfError::malformed(None, "the catalog has no /Pages"))?
             .clone();
-        #[derive(Clone, Default)]
-        struct Inherited {
-            media: Option<Object>,
-            crop: Option<Object>,
-            rotate: Option<Object>,
-        }
         let mut pages = Vec::new();
         let mut visited: HashSet<ObjectId> = HashSet::new();
         let mut stack: Vec<(Object, Inherited)> = vec![(root, Inherited::default())];
@@ -463,19 +625,8 @@ impl PdfFile {
                     });
                 }
             };
-            for (key, slot) in [
-                (&b"MediaBox"[..], &mut inherited.media),
-                (b"CropBox", &mut inherited.crop),
-                (b"Rotate", &mut inherited.rotate),
-            ] {
-                if let Ok(v) = dict.get(key) {
-                    *slot = Some(v.clone());
-                }
-            }
-            let kind = dict.get(b"Type").ok().and_then(|t| t.as_name().ok());
-            let is_node =
-                kind == Some(&b"Pages"[..]) || (kind != Some(&b"Page"[..]) && dict.has(b"Kids"));
-            if is_node {
+            inherited.take_from(&dict);
+            if !is_page(&dict) {
                 let kids =
                     match self.resolve_at(revision, dict.get(b"Kids").unwrap_or(&Object::Null))? {
                         Object::Array(kids) => kids,
@@ -507,46 +658,59 @@ impl PdfFile {
                     limit: self.limits.max_pages as u64,
                 });
             }
-            let bad = |reason: &str| PdfError::BadObject {
-                id: id.0,
-                generation: id.1,
-                reason: reason.into(),
-            };
-            let media = match &inherited.media {
-                Some(m) => self
-                    .rect(revision, m)?
-                    .ok_or_else(|| bad("invalid /MediaBox"))?,
-                None => return Err(bad("the page has no /MediaBox")),
-            };
-            let crop = match &inherited.crop {
-                Some(c) => match self.rect(revision, c)? {
-                    Some(c) => intersect(&c, &media).unwrap_or(media),
-                    None => media,
-                },
-                None => media,
-            };
-            let rotate = match inherited
-                .rotate
-                .as_ref()
-                .map(|r| self.resolve_at(revision, r))
-            {
-                Some(Ok(Object::Integer(r))) => r,
-                Some(Ok(Object::Real(r))) => r as i64,
-                Some(Err(e)) => return Err(e),
-                _ => 0,
-            };
-            let rotate = rotate.rem_euclid(360);
-            let rotate = if rotate % 90 == 0 { rotate as i32 } else { 0 };
-            pages.push(PageInfo {
-                index: pages.len(),
-                id,
-                dict,
-                media_box: media,
-                crop_box: crop,
-                rotate,
-            });
+            pages.push(self.page_info(revision, pages.len(), id, dict, &inherited)?);
         }
         Ok(pages)
+    }
+
+    /// A page's [`PageInfo`], its boxes and rotation taken from `inherited` (the page's
+    /// own values, else its nearest ancestor's).
+    fn page_info(
+        &self,
+        revision: usize,
+        index: usize,
+        id: ObjectId,
+        dict: Dictionary,
+        inherited: &Inherited,
+    ) -> Result<PageInfo> {
+        let bad = |reason: &str| PdfError::BadObject {
+            id: id.0,
+            generation: id.1,
+            reason: reason.into(),
+        };
+        let media = match &inherited.media {
+            Some(m) => self
+                .rect(revision, m)?
+                .ok_or_else(|| bad("invalid /MediaBox"))?,
+            None => return Err(bad("the page has no /MediaBox")),
+        };
+        let crop = match &inherited.crop {
+            Some(c) => match self.rect(revision, c)? {
+                Some(c) => intersect(&c, &media).unwrap_or(media),
+                None => media,
+            },
+            None => media,
+        };
+        let rotate = match inherited
+            .rotate
+            .as_ref()
+            .map(|r| self.resolve_at(revision, r))
+        {
+            Some(Ok(Object::Integer(r))) => r,
+            Some(Ok(Object::Real(r))) => r as i64,
+            Some(Err(e)) => return Err(e),
+            _ => 0,
+        };
+        let rotate = rotate.rem_euclid(360);
+        let rotate = if rotate % 90 == 0 { rotate as i32 } else { 0 };
+        Ok(PageInfo {
+            index,
+            id,
+            dict,
+            media_box: media,
+            crop_box: crop,
+            rotate,
+        })
     }
 
     /// The page's `/Resources`, inherited from its ancestors if it has none (`None`:
@@ -1564,6 +1728,41 @@ impl PdfFile {
         cache.objstms.push((location, Arc::clone(&objstm)));
         Ok(objstm)
     }
+}
+
+/// The page attributes a page inherits from its ancestors (ISO 32000-1 §7.7.3.4).
+#[derive(Clone, Default)]
+struct Inherited {
+    media: Option<Object>,
+    crop: Option<Object>,
+    rotate: Option<Object>,
+}
+
+impl Inherited {
+    /// Take the node's own values over its ancestors'.
+    fn take_from(&mut self, node: &Dictionary) {
+        for (key, slot) in [
+            (&b"MediaBox"[..], &mut self.media),
+            (b"CropBox", &mut self.crop),
+            (b"Rotate", &mut self.rotate),
+        ] {
+            if let Ok(v) = node.get(key) {
+                *slot = Some(v.clone());
+            }
+        }
+    }
+}
+
+/// Whether a page tree node is a page (a leaf): `/Type /Page`, or no `/Kids` and not
+/// `/Type /Pages`.
+fn is_page(node: &Dictionary) -> bool {
+    let kind = node.get(b"Type").ok().and_then(|t| t.as_name().ok());
+    !(kind == Some(&b"Pages"[..]) || (kind != Some(&b"Page"[..]) && node.has(b"Kids")))
+}
+
+/// Whether the node's `/Parent` is `parent`.
+fn parent_is(node: &Dictionary, parent: ObjectId) -> bool {
+    matches!(node.get(b"Parent"), Ok(Object::Reference(p)) if *p == parent)
 }
 
 fn intersect(a: &Rect, b: &Rect) -> Option<Rect> {

@@ -6,7 +6,7 @@
 //!
 //! [`open_and_verify`] loads untrusted bytes with [`PdfFile::from_bytes`] under
 //! [`FUZZ_LIMITS`], walks everything reachable (every revision's trailer, catalog and
-//! pages, each page's resources and contents, every object a cross-reference section
+//! pages, the latest revision's first and last pages found by `/Count`, each page's resources and contents, every object a cross-reference section
 //! declares, every stream through its filters) and runs the verifier with
 //! [`TrustChoice::IntegrityOnly`]. Errors are expected and discarded; a panic, a hang or
 //! an unbounded allocation is a bug. [`exercise`] does the same and reports what it saw,
@@ -108,6 +108,10 @@ pub fn exercise(data: &[u8]) -> Result<Exercised> {
         }
         if r + 1 == file.revisions().len() {
             latest_pages = pages.ok().map(|p| p.len());
+            // Single pages found by `/Count`, as page-mode sealing finds them.
+            for index in [0, 1, latest_pages.unwrap_or(0).saturating_sub(1)] {
+                let _ = file.page(index);
+            }
         }
         // Everything the section declares, reachable or not.
         let declared: Vec<(u32, XrefEntry)> =

@@ -38,7 +38,7 @@ pub mod update;
 pub mod verify;
 
 pub use error::PdfError;
-pub use file::{PageInfo, PdfFile, Revision, XrefEntry};
+pub use file::{PageInfo, PageSet, PdfFile, Revision, XrefEntry};
 pub use geometry::Rect;
 pub use limits::Limits;
 pub use update::{IncrementalUpdate, PrefixCopy, PreparedOutput};

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::{mm_to_pt, pt_to_mm};
-use crate::{PageInfo, PdfError, Rect, Result};
+use crate::{PageInfo, PageSet, PdfError, PdfFile, Rect, Result};
 
 /// Which of several keyword hits get a seal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +109,27 @@ impl Placement {
             Placement::Seam { .. } => "seam",
             Placement::Keyword { .. } => "keyword",
         }
+    }
+
+    /// The pages this placement needs from the document: one page (1-based) for
+    /// [`Placement::Page`], which can then be found without reading the whole page
+    /// tree; `None` when it needs them all.
+    pub fn single_page(&self) -> Option<u32> {
+        match self {
+            Placement::Page { page, .. } => Some(*page),
+            _ => None,
+        }
+    }
+}
+
+/// The pages of `file` that `placement` needs (see [`Placement::single_page`]).
+pub fn pages_for(file: &PdfFile, placement: &Placement) -> Result<PageSet> {
+    match placement.single_page().and_then(|n| n.checked_sub(1)) {
+        Some(index) => {
+            let (page, count) = file.page(index as usize)?;
+            Ok(PageSet::some(page.into_iter().collect(), count))
+        }
+        None => Ok(file.pages()?.into()),
     }
 }
 
@@ -231,11 +252,11 @@ impl Display {
 /// is called (once) for keyword placement.
 pub fn place(
     placement: &Placement,
-    pages: &[PageInfo],
+    pages: &PageSet,
     seal_mm: (f64, f64),
     keyword_hits: &mut dyn FnMut(&str) -> Result<Vec<KeywordHit>>,
 ) -> Result<Vec<PlacedStamp>> {
-    let page_count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    let page_count = u32::try_from(pages.count()).unwrap_or(u32::MAX);
     let page = |n: u32| -> Result<&PageInfo> {
         n.checked_sub(1)
             .and_then(|i| pages.get(i as usize))
@@ -269,7 +290,7 @@ pub fn place(
     };
     match placement {
         Placement::Page { page: n, at } => Ok(vec![whole(page(*n)?, *at)?]),
-        Placement::AllPages { at } => pages.iter().map(|p| whole(p, *at)).collect(),
+        Placement::AllPages { at } => (1..=page_count).map(|n| whole(page(n)?, *at)).collect(),
         Placement::Range { first, last, at } => {
             check_range(*first, *last, page_count)?;
             (*first..=*last).map(|n| whole(page(n)?, *at)).collect()
@@ -455,7 +476,7 @@ mod tests {
 
     #[test]
     fn page_position_is_from_top_left_at_true_size() {
-        let pages = vec![a4(0, 0)];
+        let pages = PageSet::from(vec![a4(0, 0)]);
         let at = PagePosition {
             x_mm: 100.0,
             y_mm: 50.0,
@@ -479,7 +500,7 @@ mod tests {
     #[test]
     fn rotated_page_maps_back_to_the_same_display_position() {
         for rotate in [90, 180, 270] {
-            let pages = vec![a4(0, rotate)];
+            let pages = PageSet::from(vec![a4(0, rotate)]);
             let at = PagePosition {
                 x_mm: 30.0,
                 y_mm: 20.0,
@@ -509,7 +530,7 @@ mod tests {
 
     #[test]
     fn out_of_range_pages_are_errors() {
-        let pages = vec![a4(0, 0), a4(1, 0)];
+        let pages = PageSet::from(vec![a4(0, 0), a4(1, 0)]);
         let e = place(
             &Placement::Page { page: 3, at: None },
             &pages,
@@ -534,7 +555,7 @@ mod tests {
 
     #[test]
     fn seam_groups_are_balanced_and_sit_on_the_right_edge() {
-        let pages: Vec<_> = (0..25).map(|i| a4(i, 0)).collect();
+        let pages = PageSet::from((0..25).map(|i| a4(i, 0)).collect::<Vec<_>>());
         let s = place(
             &Placement::Seam {
                 pages: None,
@@ -577,7 +598,7 @@ mod tests {
 
     #[test]
     fn keyword_occurrences_and_not_found() {
-        let pages: Vec<_> = (0..3).map(|i| a4(i, 0)).collect();
+        let pages = PageSet::from((0..3).map(|i| a4(i, 0)).collect::<Vec<_>>());
         let mut hits = |_: &str| {
             Ok(vec![
                 KeywordHit {

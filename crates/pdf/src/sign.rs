@@ -23,7 +23,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::picture::SealPicture;
-use crate::placement::{KeywordHit, PlacedStamp, Placement, place};
+use crate::placement::{KeywordHit, PlacedStamp, Placement, pages_for, place};
 use crate::stamp::{FieldSpec, add_operation, field_names};
 use crate::{IncrementalUpdate, Limits, PdfError, PdfFile, PrefixCopy, PreparedOutput, Result};
 
@@ -266,7 +266,7 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
     // The original bytes are copied and hashed while the stamps are placed.
     std::thread::scope(|scope| {
         let prefix = PrefixCopy::start(scope, &file, &job.output, Some(suite.hash()))?;
-        let pages = file.pages()?;
+        let pages = pages_for(&file, &job.placement)?;
         let seal_mm = (job.picture.width_mm, job.picture.height_mm);
         let input = job.input.clone();
         let mut keyword_hits = |keyword: &str| -> Result<Vec<KeywordHit>> {
@@ -331,7 +331,7 @@ fn prepare_inner(job: &SealJob) -> Result<PreparedSeal> {
             output,
             signed,
             stamps,
-            page_count: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+            page_count: u32::try_from(pages.count()).unwrap_or(u32::MAX),
             field_name,
             document_name: job
                 .input
@@ -353,7 +353,7 @@ pub fn plan(
 ) -> Result<(Vec<PlacedStamp>, u32)> {
     let run = || -> Result<(Vec<PlacedStamp>, u32)> {
         let file = PdfFile::open(input, limits)?;
-        let pages = file.pages()?;
+        let pages = pages_for(&file, placement)?;
         let mut keyword_hits = |keyword: &str| -> Result<Vec<KeywordHit>> {
             Ok(crate::text::find_text(input, keyword)?
                 .into_iter()
@@ -364,7 +364,7 @@ pub fn plan(
                 .collect())
         };
         let stamps = place(placement, &pages, seal_mm, &mut keyword_hits)?;
-        Ok((stamps, u32::try_from(pages.len()).unwrap_or(u32::MAX)))
+        Ok((stamps, u32::try_from(pages.count()).unwrap_or(u32::MAX)))
     };
     run().map_err(|e| e.in_file(input))
 }

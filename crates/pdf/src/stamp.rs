@@ -11,7 +11,7 @@ use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 
 use crate::picture::SealPicture;
 use crate::placement::PlacedStamp;
-use crate::{IncrementalUpdate, PageInfo, PdfError, PdfFile, Result};
+use crate::{IncrementalUpdate, PageSet, PdfError, PdfFile, Result};
 
 /// Annotation flag "Print" (ISO 32000-1 §12.5.3): stamps print with the page.
 const FLAG_PRINT: i64 = 4;
@@ -31,7 +31,7 @@ pub(crate) struct FieldSpec {
 /// Add the stamps of one operation, its signature field and placeholder to `update`.
 pub(crate) fn add_operation(
     update: &mut IncrementalUpdate<'_>,
-    pages: &[PageInfo],
+    pages: &PageSet,
     picture: &SealPicture,
     stamps: &[PlacedStamp],
     field: FieldSpec,
@@ -203,7 +203,7 @@ fn num(v: f64) -> String {
 fn add_to_pages(
     update: &mut IncrementalUpdate<'_>,
     file: &PdfFile,
-    pages: &[PageInfo],
+    pages: &PageSet,
     widgets: &[(usize, ObjectId)],
 ) -> Result<()> {
     let mut by_page: BTreeMap<usize, Vec<ObjectId>> = BTreeMap::new();

@@ -1,0 +1,207 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Finding one page by `/Count` ([`PdfFile::page`]) gives the page the full walk
+//! ([`PdfFile::pages`]) gives at that index, over page trees of every shape: flat,
+//! balanced, lopsided, with boxes and rotation inherited from any level, and with a wrong
+//! `/Count` at the root or at a node below it.
+
+use bidkit_pdf::{Limits, PdfFile};
+use lopdf::{Dictionary, Document, Object, ObjectId, dictionary};
+use proptest::prelude::*;
+
+/// How to build a test page tree.
+#[derive(Clone, Debug)]
+struct TreeSpec {
+    /// Pages.
+    pages: usize,
+    /// Kids per node; at least the page count makes a flat tree.
+    fanout: usize,
+    /// Per page-tree node and page (in creation order): set a media box / rotation here.
+    media: Vec<bool>,
+    rotate: Vec<bool>,
+    /// Added to the root's `/Count` (0: correct).
+    root_count_error: i64,
+    /// Added to the `/Count` of one node below the root (which one: the second field,
+    /// modulo their number), its ancestors' counts left as they were.
+    inner_count_error: (i64, usize),
+}
+
+/// Build the tree bottom-up in groups of `fanout`, as pdfTeX does; returns the root.
+fn build(doc: &mut Document, spec: &TreeSpec) -> ObjectId {
+    let mut serial = 0usize;
+    let mut decorate = |dict: &mut Dictionary| {
+        let i = serial;
+        serial += 1;
+        if spec.media.get(i % spec.media.len().max(1)) == Some(&true) {
+            let w = 200 + (i as i64 * 7) % 400;
+            dict.set("MediaBox", vec![0.into(), 0.into(), w.into(), 700.into()]);
+        }
+        if spec.rotate.get(i % spec.rotate.len().max(1)) == Some(&true) {
+            dict.set("Rotate", ((i % 4) * 90) as i64);
+        }
+    };
+    // (id, dict, pages below) per node of the current level.
+    let mut inner: Vec<ObjectId> = Vec::new();
+    let mut level: Vec<(ObjectId, Dictionary, usize)> = (0..spec.pages)
+        .map(|i| {
+            let mut page = Dictionary::new();
+            page.set("Type", "Page");
+            page.set("PageNumber", i as i64);
+            decorate(&mut page);
+            (doc.new_object_id(), page, 1)
+        })
+        .collect();
+    loop {
+        let flat_enough = level.len() <= spec.fanout.max(2);
+        let mut next = Vec::new();
+        for group in level.chunks(spec.fanout.max(2)) {
+            let id = doc.new_object_id();
+            let mut node = Dictionary::new();
+            node.set("Type", "Pages");
+            node.set(
+                "Kids",
+                group
+                    .iter()
+                    .map(|(kid, _, _)| Object::Reference(*kid))
+                    .collect::<Vec<_>>(),
+            );
+            let count: usize = group.iter().map(|(_, _, n)| n).sum();
+            node.set("Count", count as i64);
+            decorate(&mut node);
+            for (kid, mut dict, _) in group.iter().cloned() {
+                dict.set("Parent", id);
+                doc.objects.insert(kid, Object::Dictionary(dict));
+            }
+            next.push((id, node, count));
+            if flat_enough {
+                break;
+            }
+        }
+        level = next;
+        if level.len() == 1 {
+            break;
+        }
+        inner.extend(level.iter().map(|(id, _, _)| *id));
+    }
+    let (error, which) = spec.inner_count_error;
+    if let Some(id) = inner.get(which % inner.len().max(1))
+        && error != 0
+    {
+        let (id, mut dict, count) = stored_node(doc, *id);
+        dict.set("Count", count + error);
+        doc.objects.insert(id, Object::Dictionary(dict));
+    }
+    let (root, mut dict, count) = level.remove(0);
+    // Every page needs a media box: the root always has one.
+    if !dict.has(b"MediaBox") {
+        dict.set("MediaBox", vec![0.into(), 0.into(), 595.into(), 842.into()]);
+    }
+    dict.set("Count", count as i64 + spec.root_count_error);
+    doc.objects.insert(root, Object::Dictionary(dict));
+    root
+}
+
+/// A node already stored below the root: its id, dictionary and `/Count`.
+fn stored_node(doc: &Document, id: ObjectId) -> (ObjectId, Dictionary, i64) {
+    let dict = doc.get_dictionary(id).unwrap().clone();
+    let count = dict.get(b"Count").unwrap().as_i64().unwrap();
+    (id, dict, count)
+}
+
+fn write(spec: &TreeSpec, path: &std::path::Path) {
+    let mut doc = Document::with_version("1.7");
+    let root = build(&mut doc, spec);
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+    doc.trailer.set("Root", catalog);
+    doc.save(path).unwrap();
+}
+
+fn tree_spec() -> impl Strategy<Value = TreeSpec> {
+    (
+        1usize..80,
+        prop_oneof![2usize..6, Just(1000)],
+        proptest::collection::vec(proptest::bool::weighted(0.2), 1..12),
+        proptest::collection::vec(proptest::bool::weighted(0.2), 1..12),
+        prop_oneof![4 => Just(0i64), 1 => -3i64..4],
+        (prop_oneof![3 => Just(0i64), 1 => -2i64..3], 0usize..100),
+    )
+        .prop_map(
+            |(pages, fanout, media, rotate, root_count_error, inner_count_error)| TreeSpec {
+                pages,
+                fanout,
+                media,
+                rotate,
+                root_count_error,
+                inner_count_error,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn one_page_by_count_is_the_walks_page(spec in tree_spec()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tree.pdf");
+        write(&spec, &path);
+        let file = PdfFile::open(&path, Limits::DEFAULT).unwrap();
+        let walked = file.pages().unwrap();
+        prop_assert_eq!(walked.len(), spec.pages);
+        for index in 0..spec.pages + 2 {
+            let (found, count) = file.page(index).unwrap();
+            match walked.get(index) {
+                Some(expected) => {
+                    let found = found.expect("a page the walk finds");
+                    prop_assert_eq!(found.index, index);
+                    prop_assert_eq!(found.id, expected.id);
+                    prop_assert_eq!(found.media_box, expected.media_box);
+                    prop_assert_eq!(found.crop_box, expected.crop_box);
+                    prop_assert_eq!(found.rotate, expected.rotate);
+                    prop_assert_eq!(
+                        found.dict.get(b"PageNumber").unwrap().as_i64().unwrap(),
+                        index as i64
+                    );
+                    if spec.root_count_error == 0 && spec.inner_count_error.0 == 0 {
+                        prop_assert_eq!(count, spec.pages);
+                    }
+                }
+                None => {
+                    prop_assert!(found.is_none(), "page {index} of {}", spec.pages);
+                    prop_assert_eq!(count, spec.pages);
+                }
+            }
+        }
+    }
+}
+
+/// A page tree that is not one (a loop, a node without kids) is still refused with
+/// the walk's error, not a wrong page.
+#[test]
+fn a_page_tree_loop_is_the_walks_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loop.pdf");
+    let mut doc = Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let inner = doc.new_object_id();
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![Object::Reference(inner)], "Count" => 2,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    doc.objects.insert(
+        inner,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Parent" => pages, "Kids" => vec![Object::Reference(pages)], "Count" => 2,
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    doc.save(&path).unwrap();
+    let file = PdfFile::open(&path, Limits::DEFAULT).unwrap();
+    let walk = file.pages().unwrap_err().to_string();
+    let one = file.page(0).unwrap_err().to_string();
+    assert!(walk.contains("loop"), "{walk}");
+    assert_eq!(one, walk);
+}
