@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use lopdf::{Dictionary, Object, ObjectId, Stream};
@@ -422,6 +423,23 @@ impl PdfFile {
         Ok(current)
     }
 
+    /// A page tree node as of `revision`, like [`PdfFile::resolve_at`] but without
+    /// keeping it in the cache: a walk reads each page once and hands it to its caller,
+    /// and caching a thousand page dictionaries only to drop them costs more than
+    /// reading them.
+    fn page_node(&self, revision: usize, node: &Object) -> Result<Object> {
+        match node {
+            Object::Reference(id) => match self.fetch_as(revision, *id, 0, Caching::Pass) {
+                Ok(Some(Object::Reference(again))) => {
+                    self.resolve_at(revision, &Object::Reference(again))
+                }
+                Ok(found) => Ok(found.unwrap_or(Object::Null)),
+                Err(e) => Err(e.in_file(&self.path)),
+            },
+            other => self.resolve_at(revision, other),
+        }
+    }
+
     /// The document catalog (`/Root`) as of the latest revision.
     pub fn catalog(&self) -> Result<(ObjectId, Dictionary)> {
         self.catalog_at(self.latest())
@@ -499,11 +517,10 @@ impl PdfFile {
         let mut remaining = index;
         let mut total = None;
         for _ in 0..=self.limits.max_depth {
-            let Object::Dictionary(dict) = self.resolve_at(revision, &Object::Reference(node))?
+            let Object::Dictionary(dict) = self.page_node(revision, &Object::Reference(node))?
             else {
                 return Ok(None);
             };
-            inherited.take_from(&dict);
             if is_page(&dict) {
                 return match (remaining, total) {
                     (0, Some(total)) => {
@@ -513,6 +530,7 @@ impl PdfFile {
                     _ => Ok(None),
                 };
             }
+            inherited.take_from(&dict);
             let Some(count) = self.count(revision, &dict)? else {
                 return Ok(None);
             };
@@ -534,12 +552,10 @@ impl PdfFile {
             // is the kid at that position, if it is a page of this node.
             if kids.len() == count
                 && let Some(Object::Reference(kid)) = kids.get(remaining)
-                && let Object::Dictionary(d) =
-                    self.resolve_at(revision, &Object::Reference(*kid))?
+                && let Object::Dictionary(d) = self.page_node(revision, &Object::Reference(*kid))?
                 && is_page(&d)
                 && parent_is(&d, node)
             {
-                inherited.take_from(&d);
                 let page = self.page_info(revision, index, *kid, d, &inherited)?;
                 return Ok(Some((page, total)));
             }
@@ -551,7 +567,7 @@ impl PdfFile {
                 let Object::Reference(kid) = kid else {
                     return Ok(None);
                 };
-                let Object::Dictionary(d) = self.resolve_at(revision, &Object::Reference(*kid))?
+                let Object::Dictionary(d) = self.page_node(revision, &Object::Reference(*kid))?
                 else {
                     return Ok(None);
                 };
@@ -597,8 +613,8 @@ impl PdfFile {
             .clone();
         let mut pages = Vec::new();
         let mut visited: HashSet<ObjectId> = HashSet::new();
-        let mut stack: Vec<(Object, Inherited)> = vec![(root, Inherited::default())];
-        while let Some((node, mut inherited)) = stack.pop() {
+        let mut stack: Vec<(Object, Rc<Inherited>)> = vec![(root, Rc::default())];
+        while let Some((node, inherited)) = stack.pop() {
             let id = match node {
                 Object::Reference(id) => {
                     if !visited.insert(id) {
@@ -614,7 +630,7 @@ impl PdfFile {
                 }
                 _ => None,
             };
-            let dict = match self.resolve_at(revision, &node)? {
+            let dict = match self.page_node(revision, &node)? {
                 Object::Dictionary(d) => d,
                 _ => {
                     let (n, g) = id.unwrap_or((0, 0));
@@ -625,8 +641,10 @@ impl PdfFile {
                     });
                 }
             };
-            inherited.take_from(&dict);
             if !is_page(&dict) {
+                let mut own = Inherited::clone(&inherited);
+                own.take_from(&dict);
+                let inherited = Rc::new(own);
                 let kids =
                     match self.resolve_at(revision, dict.get(b"Kids").unwrap_or(&Object::Null))? {
                         Object::Array(kids) => kids,
@@ -642,7 +660,7 @@ impl PdfFile {
                     });
                 }
                 for kid in kids.into_iter().rev() {
-                    stack.push((kid, inherited.clone()));
+                    stack.push((kid, Rc::clone(&inherited)));
                 }
                 continue;
             }
@@ -663,8 +681,8 @@ impl PdfFile {
         Ok(pages)
     }
 
-    /// A page's [`PageInfo`], its boxes and rotation taken from `inherited` (the page's
-    /// own values, else its nearest ancestor's).
+    /// A page's [`PageInfo`]: its boxes and rotation are its own, else those its
+    /// ancestors pass down (`inherited`).
     fn page_info(
         &self,
         revision: usize,
@@ -678,24 +696,28 @@ impl PdfFile {
             generation: id.1,
             reason: reason.into(),
         };
-        let media = match &inherited.media {
+        let own = |key: &[u8], from_above: &'_ Option<Object>| -> Option<Object> {
+            dict.get(key).ok().or(from_above.as_ref()).cloned()
+        };
+        let (media, crop, rotate) = (
+            own(b"MediaBox", &inherited.media),
+            own(b"CropBox", &inherited.crop),
+            own(b"Rotate", &inherited.rotate),
+        );
+        let media = match &media {
             Some(m) => self
                 .rect(revision, m)?
                 .ok_or_else(|| bad("invalid /MediaBox"))?,
             None => return Err(bad("the page has no /MediaBox")),
         };
-        let crop = match &inherited.crop {
+        let crop = match &crop {
             Some(c) => match self.rect(revision, c)? {
                 Some(c) => intersect(&c, &media).unwrap_or(media),
                 None => media,
             },
             None => media,
         };
-        let rotate = match inherited
-            .rotate
-            .as_ref()
-            .map(|r| self.resolve_at(revision, r))
-        {
+        let rotate = match rotate.as_ref().map(|r| self.resolve_at(revision, r)) {
             Some(Ok(Object::Integer(r))) => r,
             Some(Ok(Object::Real(r))) => r as i64,
             Some(Err(e)) => return Err(e),
@@ -1542,6 +1564,17 @@ impl PdfFile {
     }
 
     fn fetch(&self, revision: usize, id: ObjectId, depth: usize) -> Result<Option<Object>> {
+        self.fetch_as(revision, id, depth, Caching::Keep)
+    }
+
+    /// [`PdfFile::fetch`], keeping what it reads in the cache or not.
+    fn fetch_as(
+        &self,
+        revision: usize,
+        id: ObjectId,
+        depth: usize,
+        caching: Caching,
+    ) -> Result<Option<Object>> {
         if depth > MAX_FETCH_DEPTH {
             return Err(PdfError::LimitExceeded {
                 what: "nested object lookups (object streams or /Length references)",
@@ -1565,7 +1598,7 @@ impl PdfFile {
                     Object::Stream(s) => s.content.len() <= CACHE_MAX_STREAM,
                     _ => true,
                 };
-                if small {
+                if small && caching == Caching::Keep {
                     let mut cache = self.cache();
                     if cache.objects.len() >= CACHE_OBJECTS {
                         cache.objects.clear();
@@ -1728,6 +1761,13 @@ impl PdfFile {
         cache.objstms.push((location, Arc::clone(&objstm)));
         Ok(objstm)
     }
+}
+
+/// Whether an object read from the file is kept in the cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    Keep,
+    Pass,
 }
 
 /// The page attributes a page inherits from its ancestors (ISO 32000-1 §7.7.3.4).

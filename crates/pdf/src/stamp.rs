@@ -44,7 +44,7 @@ pub(crate) fn add_operation(
         });
     }
     let image = add_image(update, picture)?;
-    let mut forms: BTreeMap<String, ObjectId> = BTreeMap::new();
+    let mut forms: BTreeMap<FormKey, ObjectId> = BTreeMap::new();
     let sig_id = update.allocate();
     update.put_signature(sig_id, field.signature, field.capacity);
 
@@ -132,16 +132,21 @@ fn add_image(update: &mut IncrementalUpdate<'_>, picture: &SealPicture) -> Resul
 }
 
 /// The appearance form for a stamp's shape, shared by stamps of the same shape.
+/// What makes two stamps' appearances the same: size in thousandths of a unit, slice
+/// and rotation.
+type FormKey = (i64, i64, u32, u32, i32);
+
 fn appearance(
     update: &mut IncrementalUpdate<'_>,
-    forms: &mut BTreeMap<String, ObjectId>,
+    forms: &mut BTreeMap<FormKey, ObjectId>,
     image: ObjectId,
     stamp: &PlacedStamp,
 ) -> ObjectId {
     let (w, h) = displayed_size(stamp);
     let (index, count) = stamp.slice.map_or((0, 1), |s| (s.index, s.count));
     let full_w = w * f64::from(count);
-    let key = format!("{w:.3}x{h:.3}/{index}of{count}/r{}", stamp.rotate);
+    let thousandths = |v: f64| (v * 1000.0).round() as i64;
+    let key = (thousandths(w), thousandths(h), index, count, stamp.rotate);
     if let Some(id) = forms.get(&key) {
         return *id;
     }
