@@ -113,14 +113,10 @@ impl PageSet {
 
     /// Page `index` (0-based), if the set holds it.
     pub fn get(&self, index: usize) -> Option<&PageInfo> {
-        match self.pages.get(index) {
-            Some(p) if p.index == index => Some(p),
-            _ => self
-                .pages
-                .binary_search_by_key(&index, |p| p.index)
-                .ok()
-                .and_then(|i| self.pages.get(i)),
-        }
+        self.pages
+            .binary_search_by_key(&index, |p| p.index)
+            .ok()
+            .and_then(|i| self.pages.get(i))
     }
 }
 

@@ -6,8 +6,9 @@
 //!
 //! [`open_and_verify`] loads untrusted bytes with [`PdfFile::from_bytes`] under
 //! [`FUZZ_LIMITS`], walks everything reachable (every revision's trailer, catalog and
-//! pages, the latest revision's first and last pages found by `/Count`, each page's resources and contents, every object a cross-reference section
-//! declares, every stream through its filters) and runs the verifier with
+//! pages, the latest revision's first, second and last pages found by `/Count`, each
+//! page's resources and contents, every object a cross-reference section declares,
+//! every stream through its filters) and runs the verifier with
 //! [`TrustChoice::IntegrityOnly`]. Errors are expected and discarded; a panic, a hang or
 //! an unbounded allocation is a bug. [`exercise`] does the same and reports what it saw,
 //! so tests can check that well-formed seeds really get that far.

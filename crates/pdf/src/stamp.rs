@@ -131,11 +131,11 @@ fn add_image(update: &mut IncrementalUpdate<'_>, picture: &SealPicture) -> Resul
     Ok(id)
 }
 
-/// The appearance form for a stamp's shape, shared by stamps of the same shape.
 /// What makes two stamps' appearances the same: size in thousandths of a unit, slice
 /// and rotation.
 type FormKey = (i64, i64, u32, u32, i32);
 
+/// The appearance form for a stamp's shape, shared by stamps of the same shape.
 fn appearance(
     update: &mut IncrementalUpdate<'_>,
     forms: &mut BTreeMap<FormKey, ObjectId>,
