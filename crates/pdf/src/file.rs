@@ -482,11 +482,13 @@ impl PdfFile {
     /// tree along `/Count` instead of walking every page; `None` when the document has
     /// no such page. The document's page count comes with it.
     ///
-    /// Along the way down, each node's kids' counts must add up to its own (a node with
-    /// as many kids as pages is taken to hold one page per kid); where they do not, or
-    /// the tree cannot be descended, the whole tree is walked as [`PdfFile::pages`]
-    /// does. The subtrees passed over are trusted to hold as many pages as their
-    /// `/Count` says, as viewers trust them to find a page.
+    /// Along the way down, each node's kids' counts must add up to its own, except at a
+    /// node with as many kids as pages whose kids up to the wanted one are all pages:
+    /// there that kid is the page, and the kids after it are not read. Where the counts
+    /// do not add up, or the tree cannot be descended, the whole tree is walked as
+    /// [`PdfFile::pages`] does. The subtrees passed over are trusted to hold as many
+    /// pages as their `/Count` says, as viewers (pdf.js, pdfium) trust them to find a
+    /// page.
     pub fn page(&self, index: usize) -> Result<(Option<PageInfo>, usize)> {
         let revision = self.latest();
         match self.descend_to_page(revision, index) {
@@ -543,16 +545,15 @@ impl PdfFile {
             else {
                 return Ok(None);
             };
-            // As many kids as pages: each kid is one page (unless an empty node sits
-            // beside a node of several pages, which no writer makes), so the one wanted
-            // is the kid at that position, if it is a page of this node.
+            // As many kids as pages, and the kids up to the wanted position all pages of
+            // this node: the wanted page is the kid at that position. (An empty node
+            // beside a node of several pages also makes as many kids as pages, hence the
+            // check of the kids before it.)
             if kids.len() == count
-                && let Some(Object::Reference(kid)) = kids.get(remaining)
-                && let Object::Dictionary(d) = self.page_node(revision, &Object::Reference(*kid))?
-                && is_page(&d)
-                && parent_is(&d, node)
+                && let Some((kid, dict)) =
+                    self.nth_kid_if_pages_before(revision, node, &kids, remaining)?
             {
-                let page = self.page_info(revision, index, *kid, d, &inherited)?;
+                let page = self.page_info(revision, index, kid, dict, &inherited)?;
                 return Ok(Some((page, total)));
             }
             // Otherwise every kid's count is read: the wanted page is in the kid whose
@@ -589,6 +590,33 @@ impl PdfFile {
             }
         }
         Ok(None)
+    }
+
+    /// Kid `n` of page tree node `node`, when it and every kid before it are pages whose
+    /// `/Parent` is `node`: then it is the node's page `n`, whatever the kids after it hold.
+    fn nth_kid_if_pages_before(
+        &self,
+        revision: usize,
+        node: ObjectId,
+        kids: &[Object],
+        n: usize,
+    ) -> Result<Option<(ObjectId, Dictionary)>> {
+        let Some(kids) = kids.get(..=n) else {
+            return Ok(None);
+        };
+        let mut last = None;
+        for kid in kids {
+            let Object::Reference(id) = kid else {
+                return Ok(None);
+            };
+            match self.page_node(revision, kid)? {
+                Object::Dictionary(dict) if is_page(&dict) && parent_is(&dict, node) => {
+                    last = Some((*id, dict));
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(last)
     }
 
     /// A page tree node's `/Count`, when it is a whole number.
