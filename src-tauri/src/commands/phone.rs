@@ -123,7 +123,7 @@ pub async fn phone_enrol(
             id_number: request.id_number.trim().to_owned(),
             phone_number: request.phone_number.trim().to_owned(),
         };
-        phone_view::enrol(&dir, &details, request.pin.trim())
+        phone_view::enrol(&dir, &details, request.pin.expose().trim())
     })
     .await
     .map(|o| PhoneOverviewView::new(o, None))
@@ -322,9 +322,10 @@ pub async fn phone_continuous(
         return Ok(None);
     }
     let dir = home.0.clone()?;
-    let pin = request.pin.unwrap_or_default();
+    let pin = request.pin;
     let session = blocking("phone", move || {
-        phone_view::start_continuous(&dir, pin.trim())
+        let pin = pin.as_ref().map_or("", |pin| pin.expose().trim());
+        phone_view::start_continuous(&dir, pin)
     })
     .await?;
     let left = session.uses_left();

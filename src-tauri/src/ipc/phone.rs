@@ -249,7 +249,7 @@ impl PhoneOverviewView {
 }
 
 /// `phone_enrol`'s argument.
-#[derive(Clone, Debug, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 pub struct PhoneEnrolRequest {
     /// Full name.
     pub name: String,
@@ -258,7 +258,8 @@ pub struct PhoneEnrolRequest {
     /// Mobile number.
     pub phone_number: String,
     /// Six-digit PIN.
-    pub pin: String,
+    #[ts(type = "string")]
+    pub pin: SecretPin,
 }
 
 /// `phone_make_seal`'s argument: exactly one source.
@@ -450,12 +451,13 @@ pub enum PhoneScanEvent {
 }
 
 /// `phone_continuous`'s argument: turn continuous mode on (with the PIN) or off.
-#[derive(Clone, Debug, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 pub struct PhoneContinuousRequest {
     /// On or off.
     pub on: bool,
     /// The PIN, to turn it on.
-    pub pin: Option<String>,
+    #[ts(type = "string | null")]
+    pub pin: Option<SecretPin>,
 }
 
 /// The TypeScript declarations of this module's IPC types (see [`super::bindings`]).
