@@ -147,6 +147,7 @@ impl EphemeralPublicKey {
     /// Parse a SEC1 point (compressed or uncompressed) of `suite`; it is kept compressed.
     pub fn from_sec1_bytes(suite: Suite, bytes: &[u8]) -> Result<Self> {
         use elliptic_curve::sec1::ToSec1Point;
+        crate::keys::standard_sec1_form(suite, bytes)?;
         let invalid = |curve: &str| CryptoError::InvalidPublicKey {
             suite,
             reason: format!("not a point on {curve}"),
@@ -317,6 +318,35 @@ mod tests {
         assert!(a.diffie_hellman(&b.public_key()).is_err());
         assert!(EphemeralPublicKey::from_sec1_bytes(Suite::Gm, &[2u8; 33]).is_err());
         assert!(EphemeralPublicKey::from_sec1_bytes(Suite::Nist, &[0u8; 1]).is_err());
+    }
+
+    /// The compact form (`05` ‖ x), which the curve crates accept, would be a second
+    /// encoding of the same key (a QR payload that parses but re-encodes differently).
+    #[test]
+    fn compact_points_are_refused() {
+        use elliptic_curve::sec1::ToSec1Point;
+        for suite in Suite::ALL {
+            let key = EphemeralSecret::generate(suite).unwrap().public_key();
+            let mut compact = *key.as_bytes();
+            compact[0] = 0x05;
+            assert!(EphemeralPublicKey::from_sec1_bytes(suite, &compact).is_err());
+            assert!(crate::PublicKey::from_sec1_bytes(suite, &compact).is_err());
+            // The same key, uncompressed, is still taken.
+            let uncompressed = match suite {
+                Suite::Gm => sm2::PublicKey::from_sec1_bytes(key.as_bytes())
+                    .unwrap()
+                    .to_sec1_point(false)
+                    .as_bytes()
+                    .to_vec(),
+                Suite::Nist => p256::PublicKey::from_sec1_bytes(key.as_bytes())
+                    .unwrap()
+                    .to_sec1_point(false)
+                    .as_bytes()
+                    .to_vec(),
+            };
+            let parsed = EphemeralPublicKey::from_sec1_bytes(suite, &uncompressed).unwrap();
+            assert_eq!(parsed, key);
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ impl PublicKey {
 
     /// Parse a SEC1 point (compressed or uncompressed) of the given suite.
     pub fn from_sec1_bytes(suite: Suite, bytes: &[u8]) -> Result<Self> {
+        standard_sec1_form(suite, bytes)?;
         let invalid = |reason: &str| CryptoError::InvalidPublicKey {
             suite,
             reason: reason.to_owned(),
@@ -306,5 +307,18 @@ impl fmt::Debug for PrivateKey {
             self.suite(),
             self.public_key().fingerprint()
         )
+    }
+}
+
+/// Refuses SEC1 points in anything but the two standard forms, compressed (`02`/`03` ‖ x)
+/// and uncompressed (`04` ‖ x ‖ y). The curve crates also take the compact form
+/// (`05` ‖ x), which would give one key a second encoding.
+pub(crate) fn standard_sec1_form(suite: Suite, bytes: &[u8]) -> Result<()> {
+    match bytes.first() {
+        Some(0x02..=0x04) => Ok(()),
+        _ => Err(CryptoError::InvalidPublicKey {
+            suite,
+            reason: "not a compressed or uncompressed SEC1 point".to_owned(),
+        }),
     }
 }
