@@ -512,13 +512,13 @@ impl PdfFile {
         };
         let mut inherited = Inherited::default();
         let mut node = *root;
+        let Object::Dictionary(mut dict) = self.page_node(revision, &Object::Reference(node))?
+        else {
+            return Ok(None);
+        };
         let mut remaining = index;
         let mut total = None;
         for _ in 0..=self.limits.max_depth {
-            let Object::Dictionary(dict) = self.page_node(revision, &Object::Reference(node))?
-            else {
-                return Ok(None);
-            };
             if is_page(&dict) {
                 return match (remaining, total) {
                     (0, Some(total)) => {
@@ -545,22 +545,17 @@ impl PdfFile {
             else {
                 return Ok(None);
             };
-            // As many kids as pages, and the kids up to the wanted position all pages of
-            // this node: the wanted page is the kid at that position. (An empty node
-            // beside a node of several pages also makes as many kids as pages, hence the
-            // check of the kids before it.)
-            if kids.len() == count
-                && let Some((kid, dict)) =
-                    self.nth_kid_if_pages_before(revision, node, &kids, remaining)?
-            {
-                let page = self.page_info(revision, index, kid, dict, &inherited)?;
-                return Ok(Some((page, total)));
-            }
-            // Otherwise every kid's count is read: the wanted page is in the kid whose
-            // pages span its position, and the counts must add up to this node's.
+            // The kids are read in order. With as many kids as pages, and every kid up to
+            // the wanted position a page of this node, the wanted page is the kid at that
+            // position and the rest are not read. (An empty node beside a node of several
+            // pages also makes as many kids as pages, hence the check of the kids before
+            // it.) Otherwise every kid's count is read: the wanted page is in the kid
+            // whose pages span its position, and the counts must add up to this node's.
+            let flat = kids.len() == count;
+            let mut only_pages = true;
             let mut next = None;
             let mut seen = 0usize;
-            for kid in &kids {
+            for (position, kid) in kids.iter().enumerate() {
                 let Object::Reference(kid) = kid else {
                     return Ok(None);
                 };
@@ -568,7 +563,13 @@ impl PdfFile {
                 else {
                     return Ok(None);
                 };
-                let pages_in_kid = if is_page(&d) {
+                let kid_is_page = is_page(&d);
+                only_pages &= kid_is_page && parent_is(&d, node);
+                if flat && only_pages && position == remaining {
+                    let page = self.page_info(revision, index, *kid, d, &inherited)?;
+                    return Ok(Some((page, total)));
+                }
+                let pages_in_kid = if kid_is_page {
                     1
                 } else {
                     match self.count(revision, &d)? {
@@ -577,7 +578,7 @@ impl PdfFile {
                     }
                 };
                 if next.is_none() && remaining < seen.saturating_add(pages_in_kid) {
-                    next = Some((*kid, remaining - seen));
+                    next = Some((*kid, remaining - seen, d));
                 }
                 seen = seen.saturating_add(pages_in_kid);
             }
@@ -585,38 +586,11 @@ impl PdfFile {
                 return Ok(None);
             }
             match next {
-                Some((kid, within)) => (node, remaining) = (kid, within),
+                Some((kid, within, d)) => (node, remaining, dict) = (kid, within, d),
                 None => return Ok(None),
             }
         }
         Ok(None)
-    }
-
-    /// Kid `n` of page tree node `node`, when it and every kid before it are pages whose
-    /// `/Parent` is `node`: then it is the node's page `n`, whatever the kids after it hold.
-    fn nth_kid_if_pages_before(
-        &self,
-        revision: usize,
-        node: ObjectId,
-        kids: &[Object],
-        n: usize,
-    ) -> Result<Option<(ObjectId, Dictionary)>> {
-        let Some(kids) = kids.get(..=n) else {
-            return Ok(None);
-        };
-        let mut last = None;
-        for kid in kids {
-            let Object::Reference(id) = kid else {
-                return Ok(None);
-            };
-            match self.page_node(revision, kid)? {
-                Object::Dictionary(dict) if is_page(&dict) && parent_is(&dict, node) => {
-                    last = Some((*id, dict));
-                }
-                _ => return Ok(None),
-            }
-        }
-        Ok(last)
     }
 
     /// A page tree node's `/Count`, when it is a whole number.

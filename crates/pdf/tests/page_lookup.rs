@@ -349,7 +349,7 @@ fn same_page_as_the_walk_or_by_counts(spec: &TreeSpec) -> Result<(), TestCaseErr
     Ok(())
 }
 
-/// A flat tree of `pages`, reshaped and miscounted as given.
+/// A flat tree of `pages` pages with the right counts: each case changes what it needs.
 fn flat(pages: usize) -> TreeSpec {
     TreeSpec {
         pages,
